@@ -1,0 +1,5 @@
+"""``python -m teeprint`` runs the command line."""
+
+from teeprint.cli import main
+
+main()

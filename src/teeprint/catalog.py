@@ -1,0 +1,485 @@
+"""Load and validate the archive: specimens (``designs/``), colourways and garments (``palettes/``)
+and the shop settings (``shop.toml``).
+
+TOML is parsed with :mod:`tomllib` and validated with pydantic models at this edge only; the
+rest of the program trusts the frozen models.  Every problem becomes a one-line
+:class:`~teeprint.errors.TeeprintError` naming the file, the key and what is allowed.
+"""
+
+from __future__ import annotations
+
+import difflib
+import os
+import re
+import tomllib
+from collections.abc import Iterable
+from dataclasses import dataclass
+from functools import cached_property
+from pathlib import Path
+from typing import Annotated, Any, Literal, TypeVar
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError, model_validator
+
+from teeprint.errors import TeeprintError
+
+Slug = Annotated[str, StringConstraints(pattern=r"^[a-z0-9]+(?:-[a-z0-9]+)*$", max_length=64)]
+Hex = Annotated[str, StringConstraints(pattern=r"^#[0-9a-fA-F]{6}$")]
+Honesty = Literal["computed", "closed-form", "hand-wired", "schematic"]
+
+#: The 16 families of the archive (id -> display name), in catalogue order.
+FAMILIES: dict[str, str] = {
+    "learning-theory": "Learning theory & generalisation",
+    "optimisation": "Optimisation & training dynamics",
+    "regularisation": "Regularisation",
+    "architectures": "Architectures & building blocks",
+    "representations": "Representations & geometry",
+    "probabilistic": "Probabilistic & Bayesian ML",
+    "classical": "Classical algorithms",
+    "generative": "Generative models",
+    "language-models": "Language models & LLM phenomena",
+    "reinforcement": "Reinforcement learning",
+    "interpretability": "Interpretability",
+    "pathologies": "Pathologies & failure modes",
+    "evaluation": "Data, evaluation & metrics",
+    "paradigms": "Learning paradigms",
+    "robustness": "Robustness, safety & fairness",
+    "systems": "Systems & efficiency",
+}
+
+Family = Literal[
+    "learning-theory", "optimisation", "regularisation", "architectures", "representations",
+    "probabilistic", "classical", "generative", "language-models", "reinforcement",
+    "interpretability", "pathologies", "evaluation", "paradigms", "robustness", "systems",
+]
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class Reference(_Model):
+    """Where the figure comes from: authors, year, venue (and optionally the paper's title)."""
+
+    authors: str = Field(min_length=1)
+    year: int = Field(ge=1900, le=2100)
+    venue: str = Field(min_length=1)
+    title: str = ""
+
+    def short(self) -> str:
+        """``Belkin et al. 2019, PNAS`` style citation."""
+        names = [a.strip() for a in re.split(r",| and ", self.authors) if a.strip()]
+        lead = names[0].split()[-1] if names else self.authors
+        who = lead if len(names) == 1 else (f"{lead} & {names[1].split()[-1]}" if len(names) == 2
+                                             else f"{lead} et al.")
+        return f"{who} {self.year}, {self.venue}"
+
+
+class Stage(_Model):
+    """A recipe or motif reference: a registered name and its parameters."""
+
+    name: Slug
+    params: dict[str, Any] = Field(default_factory=dict)
+
+
+class Specimen(_Model):
+    """One plate of the archive, as written in ``designs/<slug>.toml``."""
+
+    slug: Slug
+    name: str = Field(min_length=1, max_length=60)
+    family: Family
+    plate: int = Field(ge=1, le=9999)
+    latin_title: str = Field(min_length=1, max_length=48)
+    motto: str = Field(min_length=1, max_length=80)
+    caption: str = Field(min_length=1, max_length=420)
+    reference: Reference
+    honesty: Honesty
+    method: str = Field(min_length=1, max_length=140, description="how the figure was made, in a phrase")
+    seed: int = Field(default=0, ge=0, le=2**32 - 1)
+    colorways: tuple[Slug, ...] = ("ecru", "black")
+    tags: tuple[str, ...] = ()
+    recipe: Stage
+    motif: Stage
+
+
+class Ink(_Model):
+    """A real ink: separation name, screen appearance (sRGB) and its CMYK alternate."""
+
+    id: Slug
+    name: str = Field(min_length=1)
+    spot: str = Field(min_length=1, max_length=63, description="separation name as the printer knows it")
+    hex: Hex
+    cmyk: tuple[float, float, float, float]
+    overprint: bool = False
+
+    @model_validator(mode="after")
+    def _cmyk_range(self) -> Ink:
+        if not all(0.0 <= v <= 1.0 for v in self.cmyk):
+            msg = "cmyk values must be within 0..1"
+            raise ValueError(msg)
+        return self
+
+
+class Garment(_Model):
+    """A blank's colour as the shop sells it."""
+
+    id: Slug
+    name: str
+    hex: Hex
+    heather: bool = False
+    heather_hex: Hex | None = None
+
+
+class Underbase(_Model):
+    """The white printed first on dark garments, choked under the top inks."""
+
+    name: str = "Underbase White"
+    spot: str = "Underbase_White"
+    hex: Hex = "#f4f1ea"
+    cmyk: tuple[float, float, float, float] = (0.0, 0.0, 0.0, 0.08)
+    choke_pt: float = Field(default=1.0, ge=0.0, le=6.0)
+
+
+class Colorway(_Model):
+    """Ink roles bound to inks, for garments of one family of colours."""
+
+    id: Slug
+    name: str
+    dark: bool
+    garment: Slug = Field(description="the reference garment; tints are mixed against its colour")
+    garments: tuple[Slug, ...] = ()
+    max_inks: int = Field(default=4, ge=1, le=12)
+    roles: dict[str, Slug]
+    inks: tuple[Ink, ...] = Field(min_length=1)
+    underbase: Underbase | None = None
+    garment_hex: Hex = "#000000"
+
+    @model_validator(mode="after")
+    def _roles_bound(self) -> Colorway:
+        ids = [i.id for i in self.inks]
+        if len(set(ids)) != len(ids):
+            msg = f"ink ids must be unique, got {ids}"
+            raise ValueError(msg)
+        for role, ink in self.roles.items():
+            if ink not in ids:
+                msg = f"role {role!r} names ink {ink!r}; inks are {ids}"
+                raise ValueError(msg)
+        if "ink" not in self.roles:
+            msg = "roles must bind at least the 'ink' role"
+            raise ValueError(msg)
+        return self
+
+    def ink(self, ink_id: str) -> Ink:
+        """The ink with that id."""
+        for ink in self.inks:
+            if ink.id == ink_id:
+                return ink
+        msg = f"colourway {self.id!r} has no ink {ink_id!r}"
+        raise TeeprintError(msg)
+
+    def ink_for(self, role: str) -> Ink:
+        """The ink a role prints with; unknown roles fall back to the ``ink`` role."""
+        return self.ink(self.roles.get(role, self.roles["ink"]))
+
+    def tint_hex(self, ink_id: str, tint: float) -> str:
+        """The opaque colour a tint shows on this colourway's garment.
+
+        A halftone of density t covers a fraction t of the fabric with ink, so what the eye sees
+        is the area-weighted mix in linear light.  The DTG file carries that colour opaque (never
+        as partial alpha, which would thin the printer's underbase).
+        """
+        if tint >= 1.0:
+            return self.ink(ink_id).hex.lower()
+        return mix_hex(self.ink(ink_id).hex, self.garment_hex, tint)
+
+
+def _srgb_to_linear(c: float) -> float:
+    return c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4
+
+
+def _linear_to_srgb(c: float) -> float:
+    return 12.92 * c if c <= 0.0031308 else 1.055 * c ** (1 / 2.4) - 0.055
+
+
+def hex_rgb(value: str) -> tuple[int, int, int]:
+    """``#rrggbb`` to an (r, g, b) tuple of 0-255 ints."""
+    return int(value[1:3], 16), int(value[3:5], 16), int(value[5:7], 16)
+
+
+def mix_hex(ink_hex: str, ground_hex: str, t: float) -> str:
+    """Mix ``t`` of the ink with ``1-t`` of the ground in linear light; return ``#rrggbb``."""
+    ink = hex_rgb(ink_hex)
+    ground = hex_rgb(ground_hex)
+    out = []
+    for a, b in zip(ink, ground, strict=True):
+        lin = t * _srgb_to_linear(a / 255) + (1 - t) * _srgb_to_linear(b / 255)
+        out.append(round(_linear_to_srgb(lin) * 255))
+    return "#" + "".join(f"{v:02x}" for v in out)
+
+
+class ShopInfo(_Model):
+    """The shop's identity as printed on the plates and in the storefront."""
+
+    brand: str = "Specimina"
+    wordmark: str = "SPECIMINA"
+    wordmark_tagline: str = "A Cabinet of Learning Machines"
+    vendor: str = "Specimina"
+    title_pattern: str = "{name} — Plate {plate_roman} Specimen Tee"
+    handle_pattern: str = "{slug}-tee"
+
+
+class PathsConfig(_Model):
+    """Where the archive lives, relative to the settings file."""
+
+    designs: str = "designs"
+    palettes: str = "palettes"
+    fonts: str = "fonts"
+
+
+class FontsConfig(_Model):
+    """Which family (an installed ``fontpkg`` family or a file under ``fonts/``) sets each face."""
+
+    display: str = "Cinzel"
+    serif: str = "EB Garamond"
+    mono: str = "IBM Plex Mono"
+
+
+class Settings(_Model):
+    """``shop.toml``: shop identity, archive paths, typefaces and commerce settings.
+
+    Sections added by later stages (pricing, print presets) are kept as free-form tables here
+    and validated by the stage that reads them.
+    """
+
+    shop: ShopInfo = ShopInfo()
+    paths: PathsConfig = PathsConfig()
+    fonts: FontsConfig = FontsConfig()
+    commerce: dict[str, Any] = Field(default_factory=dict)
+    print: dict[str, Any] = Field(default_factory=dict)
+
+
+M = TypeVar("M", bound=BaseModel)
+
+
+def _describe(err: ValidationError) -> str:
+    first = err.errors()[0]
+    loc = ".".join(str(p) for p in first["loc"]) or "(top level)"
+    msg = first["msg"]
+    if first["type"] == "extra_forbidden":
+        msg = "unknown key (check the spelling; see `teeprint show` for the fields)"
+    elif first["type"] == "missing":
+        msg = "required key is missing"
+    extra = f" (and {len(err.errors()) - 1} more)" if len(err.errors()) > 1 else ""
+    return f"key '{loc}': {msg}{extra}"
+
+
+def read_toml(path: Path) -> dict[str, Any]:
+    """Parse a TOML file, turning syntax errors into a one-line :class:`TeeprintError`."""
+    try:
+        with path.open("rb") as fh:
+            return tomllib.load(fh)
+    except FileNotFoundError:
+        msg = f"{path}: file not found"
+        raise TeeprintError(msg) from None
+    except tomllib.TOMLDecodeError as exc:
+        msg = f"{path}: invalid TOML: {exc} (fix the syntax)"
+        raise TeeprintError(msg) from None
+
+
+def validate(model: type[M], data: dict[str, Any], path: Path) -> M:
+    """Validate parsed data, naming the file and the first bad key on failure."""
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        msg = f"{path}: {_describe(exc)}"
+        raise TeeprintError(msg) from None
+
+
+def defaults_root() -> Path:
+    """The folder holding the embedded defaults (``designs/``, ``palettes/``, ``shop.toml``).
+
+    A wheel carries them inside the package; an editable or source checkout uses the
+    repository's own top-level folders.
+    """
+    here = Path(__file__).resolve().parent
+    packaged = here / "_defaults"
+    if (packaged / "shop.toml").exists():
+        return packaged
+    return here.parent.parent
+
+
+def find_settings(explicit: Path | None = None) -> Path:
+    """The settings file to use: ``--config``, ``$TEEPRINT_CONFIG``, ``./shop.toml``, the default."""
+    if explicit is not None:
+        return explicit
+    env = os.environ.get("TEEPRINT_CONFIG")
+    if env:
+        return Path(env)
+    local = Path.cwd() / "shop.toml"
+    if local.exists():
+        return local
+    return defaults_root() / "shop.toml"
+
+
+@dataclass(frozen=True)
+class Catalog:
+    """The archive on disk: specimens, colourways, garments and settings, loaded lazily."""
+
+    settings: Settings
+    designs_dir: Path
+    palettes_dir: Path
+    fonts_dir: Path
+    settings_path: Path
+
+    @classmethod
+    def load(cls, config: Path | None = None, designs: Path | None = None,
+             palettes: Path | None = None) -> Catalog:
+        """Open the archive; explicit folders override the settings file's ``[paths]``."""
+        settings_path = find_settings(config)
+        settings = validate(Settings, read_toml(settings_path), settings_path)
+        base = settings_path.resolve().parent
+        d = designs if designs is not None else (
+            Path(os.environ["TEEPRINT_DESIGNS"]) if os.environ.get("TEEPRINT_DESIGNS")
+            else base / settings.paths.designs)
+        p = palettes if palettes is not None else (
+            Path(os.environ["TEEPRINT_PALETTES"]) if os.environ.get("TEEPRINT_PALETTES")
+            else base / settings.paths.palettes)
+        for label, folder in (("designs", d), ("palettes", p)):
+            if not folder.is_dir():
+                msg = (f"{folder}: {label} folder not found (set [paths].{label} in "
+                       f"{settings_path} or pass --{label} DIR)")
+                raise TeeprintError(msg)
+        return cls(settings, d, p, base / settings.paths.fonts, settings_path)
+
+    @cached_property
+    def _specimens(self) -> dict[str, Specimen]:
+        found: dict[str, Specimen] = {}
+        for path in sorted(self.designs_dir.glob("*.toml")):
+            spec = validate(Specimen, read_toml(path), path)
+            if spec.slug != path.stem:
+                msg = f"{path}: key 'slug': {spec.slug!r} must match the file name {path.stem!r}"
+                raise TeeprintError(msg)
+            found[spec.slug] = spec
+        plates: dict[int, str] = {}
+        for spec in found.values():
+            if spec.plate in plates:
+                msg = (f"{self.designs_dir / (spec.slug + '.toml')}: key 'plate': plate {spec.plate} "
+                       f"is already used by {plates[spec.plate]!r} (plate numbers are unique)")
+                raise TeeprintError(msg)
+            plates[spec.plate] = spec.slug
+        for spec in found.values():
+            for cw in spec.colorways:
+                if cw not in self._colorways:
+                    msg = (f"{self.designs_dir / (spec.slug + '.toml')}: key 'colorways': unknown "
+                           f"colourway {cw!r}; known: {', '.join(sorted(self._colorways))}")
+                    raise TeeprintError(msg)
+        return found
+
+    @cached_property
+    def _garments(self) -> dict[str, Garment]:
+        path = self.palettes_dir / "garments.toml"
+        data = read_toml(path)
+        out: dict[str, Garment] = {}
+        for i, entry in enumerate(data.get("garment", [])):
+            g = validate(Garment, entry, Path(f"{path}[garment {i + 1}]"))
+            out[g.id] = g
+        if not out:
+            msg = f"{path}: key 'garment': at least one [[garment]] table is required"
+            raise TeeprintError(msg)
+        return out
+
+    @cached_property
+    def _colorways(self) -> dict[str, Colorway]:
+        out: dict[str, Colorway] = {}
+        for path in sorted(self.palettes_dir.glob("*.toml")):
+            if path.name == "garments.toml":
+                continue
+            data = read_toml(path)
+            garment_id = data.get("garment")
+            if isinstance(garment_id, str) and garment_id in self._garments:
+                data = {**data, "garment_hex": self._garments[garment_id].hex}
+            elif "garment" in data:
+                msg = (f"{path}: key 'garment': unknown garment {garment_id!r}; known: "
+                       f"{', '.join(sorted(self._garments))}")
+                raise TeeprintError(msg)
+            cw = validate(Colorway, data, path)
+            if cw.id != path.stem:
+                msg = f"{path}: key 'id': {cw.id!r} must match the file name {path.stem!r}"
+                raise TeeprintError(msg)
+            for g in cw.garments:
+                if g not in self._garments:
+                    msg = (f"{path}: key 'garments': unknown garment {g!r}; known: "
+                           f"{', '.join(sorted(self._garments))}")
+                    raise TeeprintError(msg)
+            out[cw.id] = cw
+        return out
+
+    def specimens(self, family: str | None = None, search: str | None = None) -> list[Specimen]:
+        """Every specimen by plate number, optionally filtered by family or a search word."""
+        specs = sorted(self._specimens.values(), key=lambda s: s.plate)
+        if family is not None:
+            if family not in FAMILIES:
+                close = difflib.get_close_matches(family, list(FAMILIES), n=3)
+                hint = f"did you mean {', '.join(close)}?" if close else f"families: {', '.join(FAMILIES)}"
+                msg = f"unknown family {family!r}; {hint}"
+                raise TeeprintError(msg)
+            specs = [s for s in specs if s.family == family]
+        if search:
+            word = search.lower()
+            specs = [s for s in specs if word in " ".join(
+                (s.slug, s.name, s.latin_title, s.caption, s.motto, " ".join(s.tags))).lower()]
+        return specs
+
+    def specimen(self, slug: str) -> Specimen:
+        """The specimen with that slug, or an error listing the closest slugs."""
+        try:
+            return self._specimens[slug]
+        except KeyError:
+            close = difflib.get_close_matches(slug, list(self._specimens), n=3, cutoff=0.5)
+            hint = f"did you mean {', '.join(close)}?" if close else "run `teeprint list` to see them"
+            msg = f"unknown specimen {slug!r} in {self.designs_dir}; {hint}"
+            raise TeeprintError(msg) from None
+
+    def colorway(self, cw_id: str) -> Colorway:
+        """The colourway with that id, or an error listing the known ones."""
+        try:
+            return self._colorways[cw_id]
+        except KeyError:
+            msg = (f"unknown colourway {cw_id!r} in {self.palettes_dir}; known: "
+                   f"{', '.join(sorted(self._colorways))}")
+            raise TeeprintError(msg) from None
+
+    def colorways(self) -> list[Colorway]:
+        """Every colourway, by id."""
+        return [self._colorways[k] for k in sorted(self._colorways)]
+
+    def garment(self, garment_id: str) -> Garment:
+        """The garment with that id, or an error listing the known ones."""
+        try:
+            return self._garments[garment_id]
+        except KeyError:
+            msg = (f"unknown garment {garment_id!r} in {self.palettes_dir / 'garments.toml'}; "
+                   f"known: {', '.join(sorted(self._garments))}")
+            raise TeeprintError(msg) from None
+
+    def garments(self) -> list[Garment]:
+        """Every garment, in file order."""
+        return list(self._garments.values())
+
+    def resolve_colorways(self, spec: Specimen, asked: Iterable[str] = ()) -> list[Colorway]:
+        """The colourways to render: the ones asked for, or all of the specimen's."""
+        names = list(asked) or list(spec.colorways)
+        return [self.colorway(n) for n in names]
+
+
+def roman(n: int) -> str:
+    """Roman numeral for a plate number (1..3999; larger numbers stay Arabic)."""
+    if not 0 < n < 4000:
+        return str(n)
+    table = [(1000, "M"), (900, "CM"), (500, "D"), (400, "CD"), (100, "C"), (90, "XC"),
+             (50, "L"), (40, "XL"), (10, "X"), (9, "IX"), (5, "V"), (4, "IV"), (1, "I")]
+    out = []
+    for value, sym in table:
+        while n >= value:
+            out.append(sym)
+            n -= value
+    return "".join(out)

@@ -1,0 +1,214 @@
+"""The ``teeprint`` command line: thin typer commands over :mod:`teeprint.pipeline`.
+
+Heavy modules (numpy, cairosvg, reportlab, fontTools) are imported inside the commands so that
+``teeprint --help`` starts instantly.  Every user error is a :class:`TeeprintError`, printed as
+one line on stderr with a non-zero exit and no traceback.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
+
+import typer
+
+if TYPE_CHECKING:
+    from teeprint.catalog import Catalog
+
+# Recipes need repeatable numbers: one BLAS thread unless the user says otherwise.
+for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(_var, "1")
+
+app = typer.Typer(
+    name="teeprint",
+    help="Render machine-learning specimens as museum-plate apparel: print files, separations, "
+    "mockups and shop exports.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+    rich_markup_mode=None,
+)
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+ConfigOpt = Annotated[Path | None, typer.Option("--config", help="Shop settings file (default: ./shop.toml, else the embedded one).", envvar="TEEPRINT_CONFIG")]
+DesignsOpt = Annotated[Path | None, typer.Option("--designs", help="Folder of specimen TOML files.", envvar="TEEPRINT_DESIGNS")]
+PalettesOpt = Annotated[Path | None, typer.Option("--palettes", help="Folder of colourway TOML files.", envvar="TEEPRINT_PALETTES")]
+
+
+class _State:
+    config: Path | None = None
+    designs: Path | None = None
+    palettes: Path | None = None
+
+
+_state = _State()
+
+
+def err(message: str) -> None:
+    """One line on stderr."""
+    typer.echo(f"teeprint: error: {message}", err=True)
+
+
+def info(message: str) -> None:
+    """Progress and summaries on stderr, so stdout stays clean for scripts."""
+    typer.echo(message, err=True)
+
+
+@contextmanager
+def guarded() -> Iterator[None]:
+    """Turn a :class:`TeeprintError` into one line on stderr and its exit code."""
+    from teeprint.errors import TeeprintError
+
+    try:
+        yield
+    except TeeprintError as exc:
+        err(str(exc))
+        raise typer.Exit(exc.exit_code) from None
+    except KeyboardInterrupt:
+        err("interrupted; files already written are complete, nothing is half-written")
+        raise typer.Exit(130) from None
+
+
+def catalog() -> Catalog:
+    """The archive chosen by the global options."""
+    from teeprint.catalog import Catalog
+
+    return Catalog.load(_state.config, _state.designs, _state.palettes)
+
+
+@app.callback()
+def _main(config: ConfigOpt = None, designs: DesignsOpt = None, palettes: PalettesOpt = None) -> None:
+    _state.config, _state.designs, _state.palettes = config, designs, palettes
+
+
+@app.command()
+def render(
+    slug: Annotated[str, typer.Argument(help="Specimen slug, e.g. double-descent.")],
+    colorway: Annotated[list[str] | None, typer.Option("--colorway", "-c", help="Colourway to render (repeatable; default: all of the specimen's).")] = None,
+    out: Annotated[Path, typer.Option("--out", "-o", help="Output folder; files go to OUT/SLUG/.")] = Path("out"),
+    seed: Annotated[int | None, typer.Option("--seed", min=0, max=2**32 - 1, help="Override the specimen's seed.")] = None,
+    preset: Annotated[str, typer.Option("--preset", help="DTG print size: 15x18 (4500x5400 px) or 12x16 (3600x4800 px).")] = "15x18",
+    only: Annotated[list[str] | None, typer.Option("--only", help="Produce only these output kinds (repeatable).")] = None,
+) -> None:
+    """Render one specimen to its master SVG, DTG print PNG, figure data and manifest."""
+    with guarded():
+        _render_one(slug, colorway or [], out, seed, preset, only or [])
+
+
+def _render_one(slug: str, colorways: list[str], out: Path, seed: int | None, preset: str,
+                only: list[str]) -> None:
+    import time
+
+    from teeprint import pipeline
+    from teeprint.errors import TeeprintError
+    from teeprint.export import write_outputs
+    from teeprint.raster import PRESETS
+
+    if preset not in PRESETS:
+        msg = f"--preset {preset!r} is not a print size; choose one of {', '.join(PRESETS)}"
+        raise TeeprintError(msg)
+    bad = [k for k in only if k not in pipeline.KINDS]
+    if bad:
+        msg = f"--only {bad[0]!r} is not an output kind; choose from {', '.join(pipeline.KINDS)}"
+        raise TeeprintError(msg)
+    cat = catalog()
+    spec = cat.specimen(slug)
+    cws = cat.resolve_colorways(spec, colorways)
+    start = time.perf_counter()
+    targets = tuple(only) if only else pipeline.default_targets()
+    outputs = pipeline.render(cat, spec, cws, seed=seed, preset=preset, targets=targets,
+                              progress=info if sys.stderr.isatty() else None)
+    folder = out / spec.slug
+    paths = write_outputs(folder, outputs)
+    for p in paths:
+        typer.echo(str(p))
+    info(f"{spec.slug}: {len(paths)} files in {folder} ({time.perf_counter() - start:.2f} s)")
+
+
+@app.command("list")
+def list_(
+    search: Annotated[str | None, typer.Argument(help="Only specimens whose text contains this word.")] = None,
+    family: Annotated[str | None, typer.Option("--family", "-f", help="Only this family (id).")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="JSON for scripts: slug, name, family.")] = False,
+) -> None:
+    """List the archive's specimens, grouped by family."""
+    with guarded():
+        import json
+
+        from teeprint.catalog import FAMILIES
+
+        specs = catalog().specimens(family=family, search=search)
+        if as_json:
+            typer.echo(json.dumps([{"slug": s.slug, "name": s.name, "family": s.family,
+                                    "plate": s.plate, "honesty": s.honesty} for s in specs],
+                                  indent=1, ensure_ascii=False))
+            return
+        from rich.console import Console
+        from rich.table import Table
+
+        console = Console(highlight=False)
+        for fam_id, fam_name in FAMILIES.items():
+            members = [s for s in specs if s.family == fam_id]
+            if not members:
+                continue
+            table = Table(title=f"{fam_name}  [{fam_id}]", title_justify="left", expand=False)
+            for col in ("plate", "slug", "name", "latin title", "figure"):
+                table.add_column(col)
+            for s in members:
+                table.add_row(str(s.plate), s.slug, s.name, s.latin_title, s.honesty)
+            console.print(table)
+        if not specs:
+            info("no specimen matches")
+
+
+@app.command()
+def show(
+    slug: Annotated[str, typer.Argument(help="Specimen slug.")],
+    data: Annotated[bool, typer.Option("--data", help="Compute the figure and print its arrays and provenance as JSON.")] = False,
+    seed: Annotated[int | None, typer.Option("--seed", min=0, help="Override the specimen's seed (with --data).")] = None,
+) -> None:
+    """Show a specimen's spec and provenance, or its figure data as JSON."""
+    with guarded():
+        cat = catalog()
+        spec = cat.specimen(slug)
+        if data:
+            from teeprint import recipes
+
+            typer.echo(recipes.run(spec, seed).to_json(), nl=False)
+            return
+        from teeprint.catalog import FAMILIES, roman
+
+        ref = spec.reference
+        rows = [
+            ("plate", f"{roman(spec.plate)} (n° {spec.plate})"),
+            ("name", spec.name),
+            ("latin title", spec.latin_title),
+            ("motto", spec.motto),
+            ("family", f"{FAMILIES[spec.family]} [{spec.family}]"),
+            ("caption", spec.caption),
+            ("reference", f"{ref.authors} ({ref.year}). {ref.title + '. ' if ref.title else ''}{ref.venue}."),
+            ("figure", f"{spec.honesty}: {spec.method}"),
+            ("provenance", f"recipe {spec.recipe.name}, motif {spec.motif.name}, seed {spec.seed if seed is None else seed}"),
+            ("recipe params", ", ".join(f"{k}={v}" for k, v in spec.recipe.params.items()) or "defaults"),
+            ("colourways", ", ".join(spec.colorways)),
+        ]
+        width = max(len(k) for k, _ in rows)
+        for key, value in rows:
+            typer.echo(f"{key:<{width}}  {value}")
+
+
+# -- commands of later stages are registered below -------------------------------------------
+
+
+def main() -> None:
+    """Console-script entry point."""
+    app()
+
+
+if __name__ == "__main__":
+    main()

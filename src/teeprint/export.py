@@ -1,0 +1,104 @@
+"""Put rendered outputs on disk, atomically, with a manifest.
+
+Every file is written to a temporary name in its final folder and renamed into place, so a crash
+or a kill never leaves a torn file, and a file that did not change is not rewritten (its bytes
+and mtime stay).  ``manifest.json`` is written last and lists each file's kind, colourway,
+sha256, pixel size and dpi, sorted by path, with no timestamps.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import tempfile
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+from teeprint.errors import TeeprintError
+from teeprint.pipeline import Output
+
+MANIFEST = "manifest.json"
+
+
+def atomic_write(path: Path, data: bytes) -> bool:
+    """Write ``data`` to ``path`` via a temporary file and rename; return False if unchanged."""
+    try:
+        if path.is_file() and path.stat().st_size == len(data) and path.read_bytes() == data:
+            return False
+    except OSError:
+        pass
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    except OSError as exc:
+        msg = f"{path.parent}: cannot write here ({exc.strerror}); choose another --out"
+        raise TeeprintError(msg) from None
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return True
+
+
+def sha256(data: bytes) -> str:
+    """Hex sha256 of bytes."""
+    return hashlib.sha256(data).hexdigest()
+
+
+def manifest_entry(out: Output) -> dict[str, Any]:
+    """The manifest record of one output."""
+    entry: dict[str, Any] = {
+        "path": out.path,
+        "kind": out.kind,
+        "colorway": out.colorway,
+        "sha256": sha256(out.data),
+        "bytes": len(out.data),
+        "width": out.width,
+        "height": out.height,
+        "dpi": out.dpi,
+    }
+    entry.update(out.extra)
+    return entry
+
+
+def read_manifest(folder: Path) -> dict[str, Any]:
+    """A specimen folder's manifest, or an empty one."""
+    path = folder / MANIFEST
+    if not path.is_file():
+        return {"outputs": []}
+    try:
+        data = json.loads(path.read_text("utf-8"))
+    except (OSError, ValueError):
+        return {"outputs": []}
+    return data if isinstance(data, dict) and isinstance(data.get("outputs"), list) else {"outputs": []}
+
+
+def write_outputs(folder: Path, outputs: Iterable[Output], extra: dict[str, Any] | None = None) -> list[Path]:
+    """Write outputs into ``folder`` and merge them into its manifest.
+
+    Earlier manifest entries for files this run did not produce are kept while the file is still
+    there, so rendering one colourway does not forget the others.
+    """
+    outs = list(outputs)
+    written: list[Path] = []
+    for out in outs:
+        atomic_write(folder / out.path, out.data)
+        written.append(folder / out.path)
+    fresh = {o.path: manifest_entry(o) for o in outs}
+    old = read_manifest(folder)
+    merged = {e["path"]: e for e in old["outputs"]
+              if isinstance(e, dict) and "path" in e and (folder / e["path"]).is_file()}
+    merged.update(fresh)
+    manifest: dict[str, Any] = {"outputs": [merged[k] for k in sorted(merged)]}
+    if extra:
+        manifest.update(extra)
+    text = json.dumps(manifest, indent=1, sort_keys=True, ensure_ascii=False) + "\n"
+    atomic_write(folder / MANIFEST, text.encode("utf-8"))
+    return written

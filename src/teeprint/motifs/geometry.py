@@ -1,0 +1,3 @@
+"""Motif engines: geometry."""
+
+from __future__ import annotations

@@ -1,0 +1,3 @@
+"""Motif engines: matrix."""
+
+from __future__ import annotations

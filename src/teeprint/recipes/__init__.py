@@ -1,0 +1,200 @@
+"""Recipes: the numpy computations behind each figure.
+
+A recipe is a pure function ``(params, rng) -> dict of arrays``.  It is registered by recording
+(:func:`recipe` stores a :class:`RecipeInfo` and returns the function unchanged), validates its
+parameters with a frozen pydantic model, and runs with a local ``numpy.random.Generator`` seeded
+from the specimen's seed and the recipe's name, with BLAS pinned to one thread so the numbers
+repeat exactly on any machine.
+
+Built-in recipe modules are listed in :data:`BUILTIN_MODULES`; a third-party package can add its
+own through the ``teeprint.recipes`` entry-point group.  A module that fails to import is
+recorded in :func:`broken` and never takes the others down.
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+import math
+import zlib
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from importlib.metadata import entry_points
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+from pydantic import BaseModel, ConfigDict, ValidationError
+
+from teeprint.errors import TeeprintError
+
+if TYPE_CHECKING:
+    from teeprint.catalog import Specimen
+
+#: Modules whose import registers the built-in recipes (explicit, no folder scanning).
+BUILTIN_MODULES = (
+    "teeprint.recipes.generalisation",
+    "teeprint.recipes.interpretability",
+    "teeprint.recipes.architectures",
+)
+
+
+class Params(BaseModel):
+    """Base for recipe and motif parameter models: frozen, unknown keys rejected."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+Arrays = dict[str, Any]
+RecipeFn = Callable[[Any, np.random.Generator], Arrays]
+
+
+@dataclass(frozen=True)
+class RecipeInfo:
+    """What :func:`recipe` records about a registered recipe."""
+
+    name: str
+    func: RecipeFn
+    params: type[Params]
+    doc: str
+
+
+@dataclass(frozen=True)
+class Provenance:
+    """How a figure was made: printed small on the plate and shipped with its data."""
+
+    specimen: str
+    recipe: str
+    seed: int
+    params: dict[str, Any]
+    reference: str
+    honesty: str
+    method: str
+
+
+@dataclass(frozen=True)
+class FigureData:
+    """The named arrays behind a figure, plus its provenance."""
+
+    arrays: dict[str, Any]
+    provenance: Provenance
+    notes: dict[str, Any] = field(default_factory=dict)
+
+    def __getitem__(self, key: str) -> Any:
+        return self.arrays[key]
+
+    def to_json(self) -> str:
+        """Deterministic JSON: sorted keys, floats to 6 significant digits, NaN as null."""
+        payload = {
+            "arrays": {k: _jsonable(v) for k, v in sorted(self.arrays.items())},
+            "provenance": _jsonable(self.provenance.__dict__),
+        }
+        return json.dumps(payload, sort_keys=True, indent=1, ensure_ascii=False) + "\n"
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, np.ndarray):
+        return _jsonable(value.tolist())
+    if isinstance(value, np.generic):
+        return _jsonable(value.item())
+    if isinstance(value, float):
+        if not math.isfinite(value):
+            return None
+        return float(f"{value:.6g}")
+    if isinstance(value, Mapping):
+        return {str(k): _jsonable(v) for k, v in sorted(value.items())}
+    if isinstance(value, (list, tuple)):
+        return [_jsonable(v) for v in value]
+    return value
+
+
+_REGISTRY: dict[str, RecipeInfo] = {}
+_BROKEN: dict[str, str] = {}
+_LOADED = False
+
+
+def recipe(name: str, params: type[Params]) -> Callable[[RecipeFn], RecipeFn]:
+    """Register a recipe under ``name`` with its parameter model; the function is unchanged."""
+
+    def record(func: RecipeFn) -> RecipeFn:
+        if name in _REGISTRY and _REGISTRY[name].func is not func:
+            msg = f"recipe {name!r} is registered twice"
+            raise RuntimeError(msg)
+        _REGISTRY[name] = RecipeInfo(name, func, params, (func.__doc__ or "").strip())
+        return func
+
+    return record
+
+
+def _load() -> None:
+    global _LOADED
+    if _LOADED:
+        return
+    _LOADED = True
+    for module in BUILTIN_MODULES:
+        importlib.import_module(module)
+    for ep in entry_points(group="teeprint.recipes"):
+        try:
+            ep.load()
+        except Exception as exc:  # a broken plugin is listed, never fatal
+            _BROKEN[ep.name] = f"{type(exc).__name__}: {exc}"
+
+
+def available() -> dict[str, RecipeInfo]:
+    """Every registered recipe by name."""
+    _load()
+    return dict(sorted(_REGISTRY.items()))
+
+
+def broken() -> dict[str, str]:
+    """Plugins that failed to load, with the reason."""
+    _load()
+    return dict(_BROKEN)
+
+
+def get(name: str) -> RecipeInfo:
+    """The recipe registered under ``name``."""
+    _load()
+    try:
+        return _REGISTRY[name]
+    except KeyError:
+        msg = f"unknown recipe {name!r}; known: {', '.join(sorted(_REGISTRY))}"
+        raise TeeprintError(msg) from None
+
+
+def rng_for(seed: int, name: str) -> np.random.Generator:
+    """The local generator for a (seed, recipe) pair; never the global numpy state."""
+    return np.random.default_rng([seed, zlib.crc32(name.encode())])
+
+
+def validate_params(model: type[Params], data: Mapping[str, Any], where: str) -> Params:
+    """Validate stage parameters, naming the file and the key on failure."""
+    try:
+        return model.model_validate(dict(data))
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        loc = ".".join(str(p) for p in first["loc"])
+        msg = first["msg"] if first["type"] != "extra_forbidden" else (
+            f"unknown parameter; allowed: {', '.join(model.model_fields)}")
+        raise TeeprintError(f"{where}: key '{loc}': {msg}") from None
+
+
+def run(spec: Specimen, seed: int | None = None) -> FigureData:
+    """Compute a specimen's figure data (pure: same spec and seed, same arrays)."""
+    from threadpoolctl import threadpool_limits
+
+    info = get(spec.recipe.name)
+    where = f"designs/{spec.slug}.toml"
+    params = validate_params(info.params, spec.recipe.params, f"{where} [recipe.params]")
+    used_seed = spec.seed if seed is None else seed
+    with threadpool_limits(limits=1, user_api="blas"):
+        arrays = info.func(params, rng_for(used_seed, info.name))
+    provenance = Provenance(
+        specimen=spec.slug,
+        recipe=info.name,
+        seed=used_seed,
+        params=params.model_dump(),
+        reference=spec.reference.short(),
+        honesty=spec.honesty,
+        method=spec.method,
+    )
+    return FigureData(arrays, provenance)

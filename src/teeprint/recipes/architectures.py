@@ -1,0 +1,3 @@
+"""Recipes of the architectures family."""
+
+from __future__ import annotations

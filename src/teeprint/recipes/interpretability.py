@@ -1,0 +1,3 @@
+"""Recipes of the interpretability family."""
+
+from __future__ import annotations
