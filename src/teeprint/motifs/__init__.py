@@ -28,8 +28,12 @@ if TYPE_CHECKING:
 #: Modules whose import registers the built-in motif engines.
 BUILTIN_MODULES = (
     "teeprint.motifs.curves",
+    "teeprint.motifs.contour",
     "teeprint.motifs.geometry",
     "teeprint.motifs.matrix",
+    "teeprint.motifs.ridges",
+    "teeprint.motifs.graph",
+    "teeprint.motifs.glyph",
 )
 
 

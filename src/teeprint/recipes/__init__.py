@@ -35,6 +35,13 @@ BUILTIN_MODULES = (
     "teeprint.recipes.generalisation",
     "teeprint.recipes.interpretability",
     "teeprint.recipes.architectures",
+    "teeprint.recipes.representations",
+    "teeprint.recipes.optimisation",
+    "teeprint.recipes.regularisation",
+    "teeprint.recipes.pathologies",
+    "teeprint.recipes.generative",
+    "teeprint.recipes.probabilistic",
+    "teeprint.recipes.language",
 )
 
 

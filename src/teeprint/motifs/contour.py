@@ -1,0 +1,3 @@
+"""Motif engines: contour."""
+
+from __future__ import annotations

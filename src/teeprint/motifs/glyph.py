@@ -1,0 +1,3 @@
+"""Motif engines: glyph."""
+
+from __future__ import annotations

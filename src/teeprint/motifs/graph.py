@@ -1,0 +1,3 @@
+"""Motif engines: graph."""
+
+from __future__ import annotations

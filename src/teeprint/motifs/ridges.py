@@ -1,0 +1,3 @@
+"""Motif engines: ridges."""
+
+from __future__ import annotations

@@ -1,0 +1,3 @@
+"""Recipes of the generative family."""
+
+from __future__ import annotations

@@ -1,0 +1,3 @@
+"""Recipes of the language family."""
+
+from __future__ import annotations

@@ -1,0 +1,3 @@
+"""Recipes of the optimisation family."""
+
+from __future__ import annotations

@@ -1,0 +1,3 @@
+"""Recipes of the pathologies family."""
+
+from __future__ import annotations

@@ -1,0 +1,3 @@
+"""Recipes of the probabilistic family."""
+
+from __future__ import annotations

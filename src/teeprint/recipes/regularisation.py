@@ -1,0 +1,3 @@
+"""Recipes of the regularisation family."""
+
+from __future__ import annotations

@@ -1,0 +1,3 @@
+"""Recipes of the representations family."""
+
+from __future__ import annotations

@@ -1,0 +1,47 @@
+"""Shared fixtures: the repository's own archive, and one plate drawn once per session."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+
+REPO = Path(__file__).resolve().parent.parent
+ARTIFACTS = REPO / "tests" / "artifacts"
+
+
+@pytest.fixture(scope="session")
+def catalog():
+    """The archive shipped in this repository (designs/, palettes/, shop.toml)."""
+    from teeprint.catalog import Catalog
+
+    return Catalog.load(config=REPO / "shop.toml")
+
+
+@pytest.fixture(scope="session")
+def dd_plate(catalog):
+    """The double-descent plate, drawn once."""
+    from teeprint import pipeline
+
+    return pipeline.draw_plate(catalog, catalog.specimen("double-descent"))
+
+
+@pytest.fixture(scope="session")
+def artifacts() -> Path:
+    """A folder for files worth looking at after a run (screenshots, diffs); git-ignored."""
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    return ARTIFACTS
+
+
+def pytest_addoption(parser):
+    parser.addoption("--update-goldens", action="store_true", default=False,
+                     help="Rewrite golden files from the current output (review the diff).")
+
+
+@pytest.fixture(scope="session")
+def update_goldens(request) -> bool:
+    """True when goldens should be rewritten instead of compared."""
+    return bool(request.config.getoption("--update-goldens"))
