@@ -8,8 +8,8 @@ print size, so the pixels are taken straight from cairosvg's in-memory surface, 
 
 from __future__ import annotations
 
-import io
 import struct
+import zlib
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -88,18 +88,32 @@ def rasterize(svg: str, width_px: int, height_px: int) -> np.ndarray:
     return out
 
 
+def _chunk(kind: bytes, payload: bytes) -> bytes:
+    return struct.pack(">I", len(payload)) + kind + payload + struct.pack(
+        ">I", zlib.crc32(kind + payload) & 0xFFFFFFFF)
+
+
 def encode_png(rgba: np.ndarray, dpi: int = 300, compress_level: int = 1) -> bytes:
     """Encode RGBA pixels as a PNG with ``pHYs`` = dpi and the sRGB ICC profile embedded.
 
-    Flat print art compresses well even at level 1, which is several times faster than
-    zlib's default and keeps a 4500 x 5400 file far below the 25 MB DTG limit.
+    Print art is flat colour on a transparent ground: deflate level 1 with no row filter
+    compresses it almost as well as adaptive filtering (1.29 MB against 1.25 MB for the
+    double-descent plate at 4500 x 5400) in a third of the time, so libpng (through
+    imagecodecs) encodes the pixels with those settings and the two metadata chunks, which that
+    encoder does not write, are placed right after ``IHDR`` as the PNG specification orders.
     """
-    from PIL import Image
+    import imagecodecs
 
-    img = Image.fromarray(rgba, "RGBA")
-    out = io.BytesIO()
-    img.save(out, "PNG", dpi=(dpi, dpi), icc_profile=srgb_icc(), compress_level=compress_level)
-    return out.getvalue()
+    png = bytes(imagecodecs.png_encode(np.ascontiguousarray(rgba), level=compress_level,
+                                       filter=imagecodecs.PNG.FILTER.NONE))
+    ihdr_end = 8 + 8 + 13 + 4  # signature, IHDR length+type, IHDR payload, CRC
+    if png[12:16] != b"IHDR":
+        msg = "PNG encoder did not start with IHDR"
+        raise RuntimeError(msg)
+    ppm = round(dpi / 0.0254)
+    iccp = _chunk(b"iCCP", b"sRGB IEC61966-2.1\0\0" + zlib.compress(srgb_icc(), 9))
+    phys = _chunk(b"pHYs", struct.pack(">IIB", ppm, ppm, 1))
+    return png[:ihdr_end] + iccp + phys + png[ihdr_end:]
 
 
 def alpha_report(rgba: np.ndarray) -> dict[str, float]:

@@ -13,7 +13,15 @@ from pydantic import Field
 from teeprint.artwork import Box, PathBuilder, Shape, stroke
 from teeprint.motifs import MotifContext, motif
 from teeprint.motifs.axes import Scale, frame_axes, hatch_under, padded_range
-from teeprint.motifs.style import GHOST_TINT, HAIR_PT, HEAVY_PT, LABEL_PT, MEDIUM_PT, THIN_PT, TICK_PT
+from teeprint.motifs.style import (
+    GHOST_TINT,
+    HAIR_PT,
+    HEAVY_PT,
+    LABEL_PT,
+    MEDIUM_PT,
+    THIN_PT,
+    TICK_PT,
+)
 from teeprint.recipes import FigureData, Params
 
 

@@ -180,9 +180,10 @@ def validate_params(model: type[Params], data: Mapping[str, Any], where: str) ->
     except ValidationError as exc:
         first = exc.errors()[0]
         loc = ".".join(str(p) for p in first["loc"])
-        msg = first["msg"] if first["type"] != "extra_forbidden" else (
+        what = first["msg"] if first["type"] != "extra_forbidden" else (
             f"unknown parameter; allowed: {', '.join(model.model_fields)}")
-        raise TeeprintError(f"{where}: key '{loc}': {msg}") from None
+        msg = f"{where}: key '{loc}': {what}"
+        raise TeeprintError(msg) from None
 
 
 def run(spec: Specimen, seed: int | None = None) -> FigureData:
