@@ -1,3 +1,344 @@
-"""Motif engines: geometry."""
+"""Geometry engines: ``vector-star`` (directions in a plane) and ``point-geometry`` (point clouds).
+
+``vector-star`` draws the columns of a 2 x n matrix as arrows from a common origin inside a
+graduated ring, like an engraved compass rose: the polygon through the arrow tips is ruled in
+accent and hatched, one angle between neighbours is measured and printed, and optional small
+stars show the same matrix under other conditions (a sweep).  A matrix panel can sit beside it.
+
+``point-geometry`` draws 2-D point clouds by class (each class its own engraved glyph), as one
+large plate or a strip of snapshots, with class means joined and optional reference rays.
+"""
 
 from __future__ import annotations
+
+import math
+import string
+from typing import Any, Literal
+
+import numpy as np
+from pydantic import Field
+
+from teeprint.artwork import Box, PathBuilder, Shape, fill, stroke
+from teeprint.motifs import MotifContext, motif
+from teeprint.motifs.matrix import Panel, draw_panel, sub_box
+from teeprint.motifs.style import (
+    GHOST_TINT,
+    HAIR_PT,
+    HATCH_GAP_PT,
+    HATCH_TINT,
+    HEAVY_PT,
+    LABEL_PT,
+    MEDIUM_PT,
+    THIN_PT,
+    TICK_PT,
+)
+from teeprint.recipes import FigureData, Params
+from teeprint.typeset import Typesetter
+
+_SUB = str.maketrans("0123456789", "₀₁₂₃₄₅₆₇₈₉")
+
+
+def subscript(n: int) -> str:
+    """An integer in subscript digits (x₁, x₁₂)."""
+    return str(n).translate(_SUB)
+
+
+def format_text(template: str, data: FigureData) -> str:
+    """Fill ``{name}`` / ``{name:.2f}`` fields of a label from the figure's scalar arrays.
+
+    Labels that quote a number (a sparsity, a step) then come from the computation, never from
+    a second copy typed into the design file.
+    """
+    scalars: dict[str, Any] = {}
+    for _, name, _, _ in string.Formatter().parse(template):
+        if name:
+            if name not in data.arrays:
+                msg = f"label {template!r} names {name!r}, which the recipe does not produce"
+                raise ValueError(msg)
+            value = np.asarray(data[name])
+            if value.size != 1:
+                msg = f"label {template!r} names {name!r}, which is not a scalar"
+                raise ValueError(msg)
+            scalars[name] = value.item()
+    return template.format(**scalars)
+
+
+def arc(path: PathBuilder, cx: float, cy: float, r: float, a0_deg: float, a1_deg: float,
+        move: bool = True) -> PathBuilder:
+    """A circular arc from angle a0 to a1 (degrees, counter-clockwise as seen), as cubics."""
+    span = a1_deg - a0_deg
+    n = max(1, math.ceil(abs(span) / 90.0))
+    step = math.radians(span / n)
+    k = 4 / 3 * math.tan(step / 4) * r
+    a = math.radians(a0_deg)
+    x, y = cx + r * math.cos(a), cy - r * math.sin(a)
+    if move:
+        path.move(x, y)
+    for _ in range(n):
+        b = a + step
+        xb, yb = cx + r * math.cos(b), cy - r * math.sin(b)
+        path.curve(x - k * math.sin(a), y - k * math.cos(a), xb + k * math.sin(b),
+                   yb + k * math.cos(b), xb, yb)
+        a, x, y = b, xb, yb
+    return path
+
+
+def circle_ring(cx: float, cy: float, r: float, n: int = 72) -> tuple[np.ndarray, np.ndarray]:
+    """A circle as a closed polygon (for clipping, not for drawing)."""
+    a = np.linspace(0.0, 2 * math.pi, n, endpoint=False)
+    return cx + r * np.cos(a), cy - r * np.sin(a)
+
+
+def hatch_polygon(xs: np.ndarray, ys: np.ndarray, angle_deg: float, gap_pt: float,
+                  holes: tuple[tuple[np.ndarray, np.ndarray], ...] = ()) -> PathBuilder:
+    """Parallel lines at ``angle_deg`` clipped to a closed polygon minus holes (even-odd rule)."""
+    rad = math.radians(angle_deg)
+    ux, uy = math.cos(rad), -math.sin(rad)
+    nx, ny = -uy, ux
+    rings = [(np.asarray(xs, float), np.asarray(ys, float))]
+    rings += [(np.asarray(hx, float), np.asarray(hy, float)) for hx, hy in holes]
+    edges = []
+    for px, py in rings:
+        s = px * nx + py * ny  # offset of each vertex along the normal
+        t = px * ux + py * uy  # position along the line direction
+        edges += [(s[i], s[(i + 1) % len(s)], t[i], t[(i + 1) % len(s)]) for i in range(len(s))]
+    s_all = rings[0][0] * nx + rings[0][1] * ny
+    path = PathBuilder()
+    k0, k1 = math.ceil(s_all.min() / gap_pt), math.floor(s_all.max() / gap_pt)
+    for k in range(k0, k1 + 1):
+        level = k * gap_pt
+        hits = []
+        for si, sj, ti, tj in edges:
+            if (si <= level < sj) or (sj <= level < si):
+                f = (level - si) / (sj - si)
+                hits.append(ti + f * (tj - ti))
+        hits.sort()
+        for a, b in zip(hits[0::2], hits[1::2], strict=False):
+            if b - a < 2.0:
+                continue
+            path.move(ux * a + nx * level, uy * a + ny * level)
+            path.line(ux * b + nx * level, uy * b + ny * level)
+    return path
+
+
+def arrow(shaft: PathBuilder, heads: PathBuilder, x0: float, y0: float, x1: float, y1: float,
+          head_pt: float) -> None:
+    """A shaft from (x0, y0) stopping short of (x1, y1), and a filled head ending at (x1, y1)."""
+    length = math.hypot(x1 - x0, y1 - y0)
+    if length < 1e-6:
+        return
+    ux, uy = (x1 - x0) / length, (y1 - y0) / length
+    head = min(head_pt, 0.45 * length)
+    bx, by = x1 - ux * head, y1 - uy * head
+    shaft.move(x0, y0).line(bx + ux * 1.0, by + uy * 1.0)
+    half = head * 0.36
+    heads.move(x1, y1).line(bx - uy * half, by + ux * half).line(bx + ux * head * 0.18, by + uy * head * 0.18)
+    heads.line(bx + uy * half, by - ux * half).close()
+
+
+def graduated_ring(cx: float, cy: float, r: float, ts: Typesetter | None,
+                   degree_labels: bool) -> list[Shape]:
+    """An engraved ring: double rule, ticks every 5 degrees, longer every 30, quarter labels."""
+    rule = PathBuilder().circle(cx, cy, r)
+    inner = PathBuilder().circle(cx, cy, r - 7)
+    ticks = PathBuilder()
+    for deg in range(0, 360, 5):
+        a = math.radians(deg)
+        r0 = r - 7 - (10 if deg % 30 == 0 else 0)
+        ticks.move(cx + r0 * math.cos(a), cy - r0 * math.sin(a))
+        ticks.line(cx + r * math.cos(a), cy - r * math.sin(a))
+    shapes = [stroke(rule, THIN_PT), stroke(inner, HAIR_PT), stroke(ticks, HAIR_PT, cap="butt")]
+    if ts is not None and degree_labels:
+        for deg, dx, dy, anchor in ((0, 8, 4, "start"), (90, 0, -8, "middle"),
+                                    (180, -8, 4, "end"), (270, 0, 16, "middle")):
+            a = math.radians(deg)
+            x, y = cx + r * math.cos(a) + dx, cy - r * math.sin(a) + dy
+            shapes.append(ts.line(f"{deg}°", "mono", TICK_PT, x, y, anchor=anchor))  # type: ignore[arg-type]
+    return shapes
+
+
+class VectorStarParams(Params):
+    """Which 2 x n matrix to draw, how to label it, and what to set beside it."""
+
+    vectors: str
+    label_prefix: str = Field("x", max_length=4)
+    labels: tuple[str, ...] = Field((), max_length=24)
+    title: str = Field("", max_length=60)
+    min_norm: float = Field(0.25, ge=0.0, le=10.0, description="shorter columns count as dropped")
+    polygon: bool = True
+    measure_angle: bool = True
+    degree_labels: bool = True
+    unit_circle: bool = True
+    inset: Panel | None = None
+    sweep: str | None = Field(None, description="array (s, 2, n): the same matrix under s conditions")
+    sweep_label: str = Field("", max_length=40, description="format fields: {value}, {kept}, {n}")
+    sweep_values: str | None = None
+    sweep_title: str = Field("", max_length=40)
+    side_width: float = Field(0.3, ge=0.2, le=0.45, description="share of the box for inset and sweep")
+
+
+def _tips(w: np.ndarray, centre: tuple[float, float], scale: float) -> tuple[np.ndarray, np.ndarray]:
+    return centre[0] + w[0] * scale, centre[1] - w[1] * scale
+
+
+@motif("vector-star", VectorStarParams)
+def vector_star(data: FigureData, p: VectorStarParams, ctx: MotifContext) -> list[Shape]:
+    """Columns of a 2 x n matrix as arrows in a graduated ring, with inset and sweep."""
+    box, ts = ctx.box, ctx.type
+    w = np.asarray(data[p.vectors], float)
+    if w.ndim != 2 or w.shape[0] != 2:
+        msg = f"vector-star needs a 2 x n array, {p.vectors!r} has shape {w.shape}"
+        raise ValueError(msg)
+    n = w.shape[1]
+    labels = list(p.labels) or [f"{p.label_prefix}{subscript(i + 1)}" for i in range(n)]
+    if len(labels) != n:
+        msg = f"{len(labels)} labels for {n} vectors"
+        raise ValueError(msg)
+    has_side = p.inset is not None or p.sweep is not None
+    side_w = box.w * p.side_width if has_side else 0.0
+    main = Box(box.x, box.y, box.w - side_w, box.h)
+    shapes: list[Shape] = []
+    top = main.y
+    if p.title:
+        shapes.append(ts.line(format_text(p.title, data).upper(), "mono", LABEL_PT - 2, main.x,
+                              main.y + LABEL_PT - 2, tracking_em=0.12))
+        top += LABEL_PT + 10
+    label_room = 48.0
+    r_ring = min(main.w / 2 - label_room, (main.bottom - top) / 2 - label_room * 0.5)
+    cx, cy = main.x + main.w / 2, top + (main.bottom - top) / 2
+    norms = np.linalg.norm(w, axis=0)
+    peak = float(max(norms.max(), 1.0 if p.unit_circle else 0.0)) or 1.0
+    scale = (r_ring - 66) / peak
+    shapes += graduated_ring(cx, cy, r_ring, ts, p.degree_labels)
+    cross = PathBuilder().move(cx - r_ring + 16, cy).line(cx + r_ring - 16, cy)
+    cross.move(cx, cy - r_ring + 16).line(cx, cy + r_ring - 16)
+    shapes.append(stroke(cross, HAIR_PT, "ink", GHOST_TINT, cap="butt", dash_pt=(2.0, 5.0)))
+    if p.unit_circle:
+        shapes.append(stroke(PathBuilder().circle(cx, cy, scale), HAIR_PT, "ink", GHOST_TINT,
+                             cap="butt", dash_pt=(6.0, 5.0)))
+    kept = norms >= p.min_norm
+    tx, ty = _tips(w, (cx, cy), scale)
+    order = np.argsort(np.arctan2(w[1], w[0]))
+    ring_order = [i for i in order if kept[i]]
+    hub_r = _angle_radius(norms, kept, scale) + 48 if p.measure_angle else 0.0
+    if p.polygon and len(ring_order) >= 3:
+        px, py = tx[ring_order], ty[ring_order]
+        holes = (circle_ring(cx, cy, hub_r),) if hub_r else ()
+        shapes.append(stroke(hatch_polygon(px, py, 45.0, HATCH_GAP_PT, holes), HAIR_PT, "ink",
+                             HATCH_TINT, cap="butt"))
+        if hub_r:
+            shapes.append(stroke(PathBuilder().circle(cx, cy, hub_r), HAIR_PT, "ink", HATCH_TINT))
+        shapes.append(stroke(PathBuilder().polyline(px, py, closed=True), THIN_PT, "accent"))
+    elif p.polygon and len(ring_order) == 2:
+        i, j = ring_order
+        shapes.append(stroke(PathBuilder().move(tx[i], ty[i]).line(tx[j], ty[j]), THIN_PT, "accent"))
+    shafts, heads, faint = PathBuilder(), PathBuilder(), PathBuilder()
+    for i in range(n):
+        if kept[i]:
+            arrow(shafts, heads, cx, cy, float(tx[i]), float(ty[i]), 22.0)
+        else:
+            faint.move(cx, cy).line(float(tx[i]), float(ty[i]))
+    if not faint.empty:
+        shapes.append(stroke(faint, THIN_PT, "ink", GHOST_TINT))
+    shapes.append(stroke(shafts, MEDIUM_PT, cap="butt"))
+    shapes.append(fill(heads))
+    shapes.append(fill(PathBuilder().circle(cx, cy, HEAVY_PT)))
+    for i in range(n):
+        a = math.atan2(w[1, i], w[0, i])
+        reach = max(norms[i] * scale, 34.0) + 30
+        lx, ly = cx + reach * math.cos(a), cy - reach * math.sin(a)
+        tint = 1.0 if kept[i] else GHOST_TINT
+        shapes.append(ts.line(labels[i], "serif-italic", 30, lx, ly + 9, anchor="middle", tint=tint))
+    if p.measure_angle and len(ring_order) >= 2:
+        shapes += _angle_mark(w, ring_order, (cx, cy), scale, ts)
+    if has_side:
+        side = Box(main.right + 12, box.y, side_w - 12, box.h)
+        shapes += _side(data, p, side, ts, ctx.rng)
+    return shapes
+
+
+def _angle_radius(norms: np.ndarray, kept: np.ndarray, scale: float) -> float:
+    """Radius of the arc that measures the angle: a third of the shortest kept arrow."""
+    shortest = float(norms[kept].min()) if kept.any() else 1.0
+    return max(0.3 * scale * shortest, 40.0)
+
+
+def _angle_mark(w: np.ndarray, ring_order: list[int], centre: tuple[float, float], scale: float,
+                ts: Typesetter) -> list[Shape]:
+    """Measure the angle between the most important kept vector and its next neighbour."""
+    first = min(ring_order)
+    k = ring_order.index(first)
+    nxt = ring_order[(k + 1) % len(ring_order)]
+    a0 = math.degrees(math.atan2(w[1, first], w[0, first]))
+    a1 = math.degrees(math.atan2(w[1, nxt], w[0, nxt]))
+    while a1 <= a0:
+        a1 += 360.0
+    r = _angle_radius(np.linalg.norm(w, axis=0), np.ones(w.shape[1], bool), scale)
+    path = arc(PathBuilder(), centre[0], centre[1], r, a0, a1)
+    mid = math.radians((a0 + a1) / 2)
+    lx = centre[0] + (r + 26) * math.cos(mid)
+    ly = centre[1] - (r + 26) * math.sin(mid)
+    return [stroke(path, THIN_PT),
+            ts.line(f"{a1 - a0:.1f}°", "mono", TICK_PT + 2, lx, ly + 5, anchor="middle")]
+
+
+def _side(data: FigureData, p: VectorStarParams, side: Box, ts: Typesetter,
+          rng: np.random.Generator) -> list[Shape]:
+    """The right-hand column: a matrix inset above, small sweep stars below."""
+    shapes: list[Shape] = []
+    y = side.y
+    if p.inset is not None:
+        h = side.w * 1.0 if p.sweep is not None else side.h
+        h = min(h, side.h * 0.5) if p.sweep is not None else h
+        inset_box = sub_box(Box(side.x, y, side.w, h), p.inset.at)
+        shapes += draw_panel(data, p.inset, inset_box, ts, rng)
+        y += h + 24
+    if p.sweep is None:
+        return shapes
+    sweep = np.asarray(data[p.sweep], float)
+    if sweep.ndim != 3 or sweep.shape[1] != 2:
+        msg = f"sweep {p.sweep!r} must have shape (s, 2, n), got {sweep.shape}"
+        raise ValueError(msg)
+    values = (np.asarray(data[p.sweep_values], float).ravel() if p.sweep_values
+              else np.arange(sweep.shape[0], dtype=float))
+    if p.sweep_title:
+        shapes.append(ts.line(p.sweep_title.upper(), "mono", LABEL_PT - 2, side.x, y + LABEL_PT - 2,
+                              tracking_em=0.12))
+        y += LABEL_PT + 8
+    count = sweep.shape[0]
+    if count == 0:
+        return shapes
+    cell_h = (side.bottom - y) / count
+    for s in range(count):
+        cell = Box(side.x, y + s * cell_h, side.w, cell_h)
+        r = min(cell.w * 0.5 - 8, (cell.h - 30) / 2)
+        if r < 12:
+            msg = "the sweep has too many conditions for the side column; drop some or widen side_width"
+            raise ValueError(msg)
+        ccx, ccy = cell.x + r + 6, cell.y + 4 + r
+        ws = sweep[s]
+        norms = np.linalg.norm(ws, axis=0)
+        kept = norms >= p.min_norm
+        sc = (r - 6) / max(float(norms.max()), 1.0)
+        shapes.append(stroke(PathBuilder().circle(ccx, ccy, r), HAIR_PT))
+        shafts, heads = PathBuilder(), PathBuilder()
+        for i in range(ws.shape[1]):
+            if kept[i]:
+                arrow(shafts, heads, ccx, ccy, ccx + ws[0, i] * sc, ccy - ws[1, i] * sc, 9.0)
+        if not shafts.empty:
+            shapes.append(stroke(shafts, THIN_PT, cap="butt"))
+            shapes.append(fill(heads))
+        shapes.append(fill(PathBuilder().circle(ccx, ccy, 2.5)))
+        text = p.sweep_label.format(value=float(values[s]), kept=int(kept.sum()), n=ws.shape[1]) \
+            if p.sweep_label else f"{values[s]:g}"
+        tx = ccx + r + 16
+        lines = text.split("\n")
+        for li, line in enumerate(lines):
+            shapes.append(ts.line(line, "mono", TICK_PT, tx, ccy + 5 + (li - (len(lines) - 1) / 2) * 18))
+    return shapes
+
+
+# -- point geometry ---------------------------------------------------------------------------
+
+Glyph = Literal["disc", "ring", "cross", "square", "triangle", "diamond"]
+GLYPHS: tuple[Glyph, ...] = ("disc", "ring", "cross", "triangle", "square", "diamond")

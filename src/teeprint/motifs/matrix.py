@@ -1,3 +1,552 @@
-"""Motif engines: matrix."""
+"""The matrix-heatmap engine: matrices drawn as engraved halftones, stacked traces or regions.
+
+A value is never a flat pixel.  In ``dots`` panels each cell holds a disc whose *area* is
+proportional to the value (a halftone screen made by hand); negative values are open rings, or
+a short minus bar when too small to ring.  ``regions`` panels fill each integer class with its
+own engraving (blank, single hatch, cross-hatch...) and rule the borders between classes.
+``rows`` panels draw every row of a matrix as a trace in its own band (neuron curves,
+waveforms).  A figure is one or more panels placed by fractions of the figure box, so a new
+matrix-shaped concept needs only a design file.
+
+The panel machinery is shared: the vector-star and circuit-graph engines place panels too.
+"""
 
 from __future__ import annotations
+
+import math
+import re
+from typing import Literal
+
+import numpy as np
+from pydantic import Field, model_validator
+
+from teeprint.artwork import Box, PathBuilder, Shape, fill, stroke
+from teeprint.motifs import MotifContext, motif
+from teeprint.motifs.axes import Scale, frame_axes
+from teeprint.motifs.style import (
+    GHOST_TINT,
+    HAIR_PT,
+    HATCH_GAP_PT,
+    HATCH_TINT,
+    LABEL_PT,
+    THIN_PT,
+    TICK_PT,
+)
+from teeprint.recipes import FigureData, Params
+from teeprint.typeset import Typesetter
+
+#: Smallest disc radius worth printing; below it a cell stays empty (a halftone drops out too).
+MIN_DOT_R_PT = 0.9
+#: A ring needs this outer radius to read as a ring rather than a blot.
+MIN_RING_R_PT = 3.2
+#: Space kept between a panel's title baseline and what follows.
+TITLE_GAP_PT = 14.0
+
+_TOKEN = re.compile(r"[MLCZ]|-?\d+(?:\.\d+)?")
+
+
+def rotated(shape: Shape, deg: float, ox: float, oy: float) -> Shape:
+    """The shape turned by ``deg`` degrees (counter-clockwise as seen) about (ox, oy).
+
+    Type is outlined, so turning a label is turning its path: every coordinate pair of the
+    M/L/C/Z grammar is rotated and the path rebuilt (which also recomputes its bounds).
+    """
+    rad = math.radians(deg)
+    c, s = math.cos(rad), math.sin(rad)
+    tokens = _TOKEN.findall(shape.d)
+    path = PathBuilder()
+    i = 0
+    while i < len(tokens):
+        op = tokens[i]
+        i += 1
+        if op == "Z":
+            path.close()
+            continue
+        count = 3 if op == "C" else 1
+        pts: list[float] = []
+        for _ in range(count):
+            x, y = float(tokens[i]) - ox, float(tokens[i + 1]) - oy
+            i += 2
+            # y grows downwards, so a visually counter-clockwise turn is (x, y) -> (xc + ys, -xs + yc).
+            pts += [ox + x * c + y * s, oy - x * s + y * c]
+        if op == "M":
+            path.move(*pts)
+        elif op == "L":
+            path.line(*pts)
+        else:
+            path.curve(*pts)
+    return Shape(path.d(), shape.role, shape.tint, shape.paint, shape.width_pt, shape.cap,
+                 shape.dash_pt, shape.text_pt, path.bbox(), shape.label)
+
+
+def halftone(values: np.ndarray, grid: Box, *, vmax: float, signed: bool,
+             accent: np.ndarray | None = None, dot_scale: float = 0.9) -> list[Shape]:
+    """One disc per cell, area proportional to ``|value| / vmax``; rings for negatives.
+
+    Discs of one ink merge into a single path (they never overlap: the largest fills
+    ``dot_scale`` of the cell), so even a 64 x 64 matrix is a handful of shapes.
+    """
+    rows, cols = values.shape
+    cw, ch = grid.w / cols, grid.h / rows
+    r_max = 0.5 * dot_scale * min(cw, ch)
+    frac = np.clip(np.abs(values) / vmax, 0.0, 1.0)
+    radius = r_max * np.sqrt(frac)
+    discs = {"ink": PathBuilder(), "accent": PathBuilder()}
+    rings_thin = {"ink": PathBuilder(), "accent": PathBuilder()}
+    rings_thick = {"ink": PathBuilder(), "accent": PathBuilder()}
+    bars = {"ink": PathBuilder(), "accent": PathBuilder()}
+    for i in range(rows):
+        cy = grid.y + (i + 0.5) * ch
+        for j in range(cols):
+            r = float(radius[i, j])
+            if r < MIN_DOT_R_PT:
+                continue
+            cx = grid.x + (j + 0.5) * cw
+            role = "accent" if accent is not None and bool(accent[i, j]) else "ink"
+            if values[i, j] >= 0 or not signed:
+                discs[role].circle(cx, cy, r)
+            elif r >= MIN_RING_R_PT:
+                ring = rings_thick if r > 7.0 else rings_thin
+                w = THIN_PT if r > 7.0 else HAIR_PT
+                ring[role].circle(cx, cy, r - w / 2)
+            else:
+                bars[role].move(cx - max(r, 1.6), cy).line(cx + max(r, 1.6), cy)
+    shapes: list[Shape] = []
+    for role in ("ink", "accent"):
+        if not discs[role].empty:
+            shapes.append(fill(discs[role], role))
+        if not rings_thin[role].empty:
+            shapes.append(stroke(rings_thin[role], HAIR_PT, role))
+        if not rings_thick[role].empty:
+            shapes.append(stroke(rings_thick[role], THIN_PT, role))
+        if not bars[role].empty:
+            shapes.append(stroke(bars[role], HAIR_PT, role, cap="butt"))
+    return shapes
+
+
+def _clip_segment(x0: float, y0: float, dx: float, dy: float, box: Box) -> tuple[float, float] | None:
+    """Liang-Barsky: the parameter interval of the line p0 + t d inside ``box`` (t in 0..1)."""
+    t0, t1 = 0.0, 1.0
+    for p, q in ((-dx, x0 - box.x), (dx, box.right - x0), (-dy, y0 - box.y), (dy, box.bottom - y0)):
+        if abs(p) < 1e-12:
+            if q < 0:
+                return None
+            continue
+        t = q / p
+        if p < 0:
+            t0 = max(t0, t)
+        else:
+            t1 = min(t1, t)
+        if t0 >= t1:
+            return None
+    return t0, t1
+
+
+def hatch_cells(mask: np.ndarray, grid: Box, angle_deg: float, gap_pt: float,
+                role: str = "ink", tint: float = HATCH_TINT) -> list[Shape]:
+    """Parallel engraving lines across the union of the masked cells of a grid.
+
+    Each line is clipped to every masked cell and consecutive pieces are joined, so a region
+    is hatched by long unbroken strokes as an engraver would cut them.
+    """
+    rows, cols = mask.shape
+    cw, ch = grid.w / cols, grid.h / rows
+    rad = math.radians(angle_deg)
+    ux, uy = math.cos(rad), -math.sin(rad)  # along the line (y down)
+    nx, ny = -uy, ux  # normal
+    diag = math.hypot(grid.w, grid.h)
+    cx, cy = grid.cx, grid.cy
+    cells = [Box(grid.x + j * cw, grid.y + i * ch, cw, ch)
+             for i in range(rows) for j in range(cols) if mask[i, j]]
+    path = PathBuilder()
+    k = math.ceil(diag / 2 / gap_pt)
+    for n in range(-k, k + 1):
+        ox, oy = cx + nx * n * gap_pt - ux * diag / 2, cy + ny * n * gap_pt - uy * diag / 2
+        dx, dy = ux * diag, uy * diag
+        spans = []
+        for cell in cells:
+            hit = _clip_segment(ox, oy, dx, dy, cell)
+            if hit is not None and (hit[1] - hit[0]) * diag > 0.05:
+                spans.append(hit)
+        if not spans:
+            continue
+        spans.sort()
+        merged = [list(spans[0])]
+        for a, b in spans[1:]:
+            if a <= merged[-1][1] + 1e-6:
+                merged[-1][1] = max(merged[-1][1], b)
+            else:
+                merged.append([a, b])
+        for a, b in merged:
+            if (b - a) * diag < 2.0:
+                continue
+            path.move(ox + dx * a, oy + dy * a).line(ox + dx * b, oy + dy * b)
+    return [stroke(path, HAIR_PT, role, tint, cap="butt")] if not path.empty else []
+
+
+def stipple_cells(mask: np.ndarray, grid: Box, rng: np.random.Generator, density_per_kpt2: float,
+                  role: str = "ink", tint: float = 1.0) -> list[Shape]:
+    """Random dots (seeded) over the masked cells: the engraver's stipple for a light tone."""
+    rows, cols = mask.shape
+    cw, ch = grid.w / cols, grid.h / rows
+    path = PathBuilder()
+    per_cell = density_per_kpt2 * cw * ch / 1000.0
+    for i in range(rows):
+        for j in range(cols):
+            n = int(rng.poisson(per_cell))
+            if not mask[i, j] or n == 0:
+                continue
+            xy = rng.random((n, 2))
+            for u, v in xy:
+                path.circle(grid.x + (j + 0.1 + 0.8 * u) * cw, grid.y + (i + 0.1 + 0.8 * v) * ch, 1.0)
+    return [fill(path, role, tint)] if not path.empty else []
+
+
+def region_borders(codes: np.ndarray, grid: Box) -> PathBuilder:
+    """Cell edges between cells of different classes: the staircase border of each region."""
+    rows, cols = codes.shape
+    cw, ch = grid.w / cols, grid.h / rows
+    path = PathBuilder()
+    for i in range(rows):
+        for j in range(cols):
+            x, y = grid.x + j * cw, grid.y + i * ch
+            if j + 1 < cols and codes[i, j] != codes[i, j + 1]:
+                path.move(x + cw, y).line(x + cw, y + ch)
+            if i + 1 < rows and codes[i, j] != codes[i + 1, j]:
+                path.move(x, y + ch).line(x + cw, y + ch)
+    return path
+
+
+#: Engraving for region classes 0, 1, 2...: (hatch angles in degrees, stipple?).
+REGION_ENGRAVING: tuple[tuple[tuple[float, ...], bool], ...] = (
+    ((), True),
+    ((45.0,), False),
+    ((45.0, -45.0), False),
+    ((0.0,), False),
+    ((90.0,), False),
+    ((), False),
+)
+
+
+class Panel(Params):
+    """One matrix on the figure: which array, where (fractions of the figure box), how."""
+
+    array: str
+    at: tuple[float, float, float, float] = (0.0, 0.0, 1.0, 1.0)
+    kind: Literal["dots", "rows", "regions"] = "dots"
+    title: str = Field("", max_length=60)
+    transpose: bool = False
+    signed: bool | None = None
+    vmax: float | None = Field(None, gt=0.0)
+    dot_scale: float = Field(0.9, ge=0.3, le=1.0)
+    row_labels: str | None = Field(None, description="array of strings, or '#' for indices")
+    col_labels: str | None = None
+    label_every: int = Field(0, ge=0, le=256, description="label every k-th row/column; 0 = auto")
+    row_title: str = Field("", max_length=40)
+    col_title: str = Field("", max_length=40)
+    accent: str | None = Field(None, description="boolean mask array: cells drawn in accent")
+    overlay: str | None = Field(None, description="rows kind: samples drawn as dots on the traces")
+    x: str | None = Field(None, description="regions kind: cell-centre x values for a numeric axis")
+    y: str | None = None
+    x_log: bool = False
+    y_log: bool = False
+    classes: tuple[str, ...] = Field((), max_length=len(REGION_ENGRAVING))
+    accent_class: int | None = Field(None, ge=0, lt=len(REGION_ENGRAVING))
+    key: bool = True
+
+    @model_validator(mode="after")
+    def _inside(self) -> Panel:
+        x, y, w, h = self.at
+        if not (0 <= x and 0 <= y and w >= 0.12 and h >= 0.12 and x + w <= 1.0001 and y + h <= 1.0001):
+            msg = "'at' is (x, y, w, h) as fractions of the figure box: w, h >= 0.12 and x+w, y+h <= 1"
+            raise ValueError(msg)
+        return self
+
+
+def sub_box(box: Box, at: tuple[float, float, float, float]) -> Box:
+    """The part of ``box`` given by fractions (x, y, w, h)."""
+    x, y, w, h = at
+    return Box(box.x + x * box.w, box.y + y * box.h, w * box.w, h * box.h)
+
+
+def _labels(data: FigureData, name: str | None, n: int) -> list[str] | None:
+    if name is None:
+        return None
+    if name == "#":
+        return [str(i) for i in range(n)]
+    raw = np.asarray(data[name]).ravel().tolist()
+    if len(raw) != n:
+        msg = f"label array {name!r} has {len(raw)} entries for {n} rows/columns"
+        raise ValueError(msg)
+    return [f"{v:g}" if isinstance(v, float) else str(v) for v in raw]
+
+
+def _every(n: int, cell_pt: float, explicit: int) -> int:
+    if explicit:
+        return explicit
+    need = TICK_PT * 1.25
+    k = max(1, math.ceil(need / max(cell_pt, 1e-6)))
+    for nice in (1, 2, 4, 5, 8, 10, 16, 20, 25, 32, 50, 64, 100):
+        if nice >= k:
+            return nice if nice < n else max(1, n - 1)
+    return max(1, n - 1)
+
+
+def _fmt_value(v: float) -> str:
+    if v == 0:
+        return "0"
+    if abs(v) >= 100 or abs(v) < 0.01:
+        return f"{v:.1e}".replace("e+0", "e").replace("e-0", "e-")
+    return f"{v:.2g}" if abs(v) < 1 else f"{v:.3g}"
+
+
+def draw_panel(data: FigureData, p: Panel, box: Box, ts: Typesetter,
+               rng: np.random.Generator) -> list[Shape]:
+    """Draw one panel inside ``box`` (already converted from fractions)."""
+    values = np.asarray(data[p.array], float)
+    if values.ndim != 2:
+        msg = f"panel array {p.array!r} must be 2-D, got shape {values.shape}"
+        raise ValueError(msg)
+    if p.transpose:
+        values = values.T
+    rows, cols = values.shape
+    shapes: list[Shape] = []
+    top = box.y
+    if p.title:
+        shapes.append(ts.line(p.title.upper(), "mono", LABEL_PT - 2, box.x, box.y + LABEL_PT - 2,
+                              tracking_em=0.12))
+        top += LABEL_PT - 2 + TITLE_GAP_PT
+    if p.kind == "regions":
+        return shapes + _regions(data, p, Box(box.x, top, box.w, box.bottom - top), values, ts, rng)
+    row_labels = _labels(data, p.row_labels if not p.transpose else p.col_labels, rows)
+    col_labels = _labels(data, p.col_labels if not p.transpose else p.row_labels, cols)
+    row_title, col_title = (p.row_title, p.col_title) if not p.transpose else (p.col_title, p.row_title)
+    # Space for labels: rows on the left, columns above (turned), titles beyond them.
+    left_w = max((ts.measure(s, "mono", TICK_PT) for s in row_labels), default=0.0) if row_labels else 0.0
+    left = left_w + 10 if row_labels else 0.0
+    if row_title:
+        left += LABEL_PT + 8
+    col_h = max((ts.measure(s, "mono", TICK_PT) for s in col_labels), default=0.0) if col_labels else 0.0
+    # Short column labels stand upright; long ones are turned to read upwards.
+    turn_cols = col_h > 2.2 * TICK_PT
+    if col_labels and not turn_cols:
+        col_h = TICK_PT
+    head = col_h + 10 if col_labels else 0.0
+    if col_title:
+        head += LABEL_PT + 8
+    key_h = 34.0 if (p.key and p.kind == "dots") else 0.0
+    avail = Box(box.x + left, top + head, box.w - left, box.bottom - top - head - key_h)
+    if avail.w < 20 or avail.h < 20:
+        msg = f"panel {p.array!r} is too small for its labels; give it a larger 'at'"
+        raise ValueError(msg)
+    if p.kind == "dots":
+        cell = min(avail.w / cols, avail.h / rows)
+        cw = ch = cell
+    else:
+        cw, ch = avail.w / cols, avail.h / rows
+    grid = Box(avail.x + (avail.w - cw * cols) / 2, avail.y, cw * cols, ch * rows)
+    accent = None
+    if p.accent is not None:
+        accent = np.asarray(data[p.accent], bool)
+        accent = accent.T if p.transpose else accent
+        if accent.shape != values.shape:
+            msg = f"accent mask {p.accent!r} has shape {accent.shape}, the panel {values.shape}"
+            raise ValueError(msg)
+    finite = values[np.isfinite(values)]
+    signed = bool(p.signed) if p.signed is not None else bool(finite.size and finite.min() < 0)
+    vmax = p.vmax or (float(np.abs(finite).max()) if finite.size else 1.0) or 1.0
+    pad = 4.0
+    shapes.append(stroke(PathBuilder().rect(grid.x - pad, grid.y - pad, grid.w + 2 * pad,
+                                            grid.h + 2 * pad), THIN_PT, cap="butt"))
+    if p.kind == "dots":
+        shapes += halftone(values, grid, vmax=vmax, signed=signed, accent=accent,
+                           dot_scale=p.dot_scale)
+    else:
+        shapes += _traces(data, p, values, grid, vmax, signed)
+    ticks = PathBuilder()
+    if row_labels:
+        k = _every(rows, ch, p.label_every)
+        for i in range(0, rows, k):
+            yc = grid.y + (i + 0.5) * ch
+            shapes.append(ts.line(row_labels[i], "mono", TICK_PT, grid.x - pad - 8,
+                                  yc + TICK_PT * 0.35, anchor="end"))
+            ticks.move(grid.x - pad, yc).line(grid.x - pad - 4, yc)
+    if col_labels:
+        k = _every(cols, cw, p.label_every)
+        for j in range(0, cols, k):
+            xc = grid.x + (j + 0.5) * cw
+            if turn_cols:
+                label = ts.line(col_labels[j], "mono", TICK_PT, xc + TICK_PT * 0.35, grid.y - pad - 8)
+                shapes.append(rotated(label, 90.0, xc + TICK_PT * 0.35, grid.y - pad - 8))
+            else:
+                shapes.append(ts.line(col_labels[j], "mono", TICK_PT, xc, grid.y - pad - 10,
+                                      anchor="middle"))
+            ticks.move(xc, grid.y - pad).line(xc, grid.y - pad - 4)
+    if not ticks.empty:
+        shapes.append(stroke(ticks, HAIR_PT, cap="butt"))
+    if row_title:
+        label = ts.line(row_title.upper(), "mono", LABEL_PT - 2, grid.x, grid.cy, anchor="middle",
+                        tracking_em=0.12)
+        shapes.append(_place_rotated(label, grid.x, grid.cy, box.x))
+    if col_title:
+        shapes.append(ts.line(col_title.upper(), "mono", LABEL_PT - 2, grid.cx,
+                              grid.y - pad - col_h - (18 if col_labels else 10), anchor="middle",
+                              tracking_em=0.12))
+    if key_h:
+        shapes += _dot_key(grid, vmax, signed, p.dot_scale * 0.5 * min(cw, ch), ts, pad)
+    return shapes
+
+
+def _place_rotated(label: Shape, ox: float, oy: float, left_x: float) -> Shape:
+    """A label set horizontally about (ox, oy), turned to read upwards, its left edge at ``left_x``."""
+    turned = rotated(label, 90.0, ox, oy)
+    return _shift(turned, left_x - turned.bbox[0], 0.0)
+
+
+def _shift(shape: Shape, dx: float, dy: float) -> Shape:
+    """The shape moved by (dx, dy)."""
+    tokens = _TOKEN.findall(shape.d)
+    path = PathBuilder()
+    i = 0
+    while i < len(tokens):
+        op = tokens[i]
+        i += 1
+        if op == "Z":
+            path.close()
+            continue
+        count = 3 if op == "C" else 1
+        pts: list[float] = []
+        for _ in range(count):
+            pts += [float(tokens[i]) + dx, float(tokens[i + 1]) + dy]
+            i += 2
+        {"M": path.move, "L": path.line}.get(op, path.curve)(*pts)
+    return Shape(path.d(), shape.role, shape.tint, shape.paint, shape.width_pt, shape.cap,
+                 shape.dash_pt, shape.text_pt, path.bbox(), shape.label)
+
+
+def _dot_key(grid: Box, vmax: float, signed: bool, r_max: float, ts: Typesetter,
+             pad: float) -> list[Shape]:
+    """A small legend under the grid: sample discs for a quarter, half and all of vmax."""
+    y = grid.bottom + pad + 20
+    x = grid.x
+    shapes: list[Shape] = []
+    discs = PathBuilder()
+    r_show = max(r_max, 3.5)
+    for frac in (0.25, 0.5, 1.0):
+        r = r_show * math.sqrt(frac)
+        discs.circle(x + r_show, y, r)
+        x += 2 * r_show + 6
+    shapes.append(fill(discs))
+    text = f"area ∝ |value|, max {_fmt_value(vmax)}" if signed else f"area ∝ value, max {_fmt_value(vmax)}"
+    shapes.append(ts.line(text, "mono", TICK_PT, x + 4, y + TICK_PT * 0.35))
+    x += ts.measure(text, "mono", TICK_PT) + 22
+    if signed and x + 2 * r_show + 80 < grid.x + max(grid.w, 420):
+        shapes.append(stroke(PathBuilder().circle(x + r_show, y, r_show - HAIR_PT / 2), HAIR_PT))
+        shapes.append(ts.line("negative", "mono", TICK_PT, x + 2 * r_show + 8, y + TICK_PT * 0.35))
+    return shapes
+
+
+def _traces(data: FigureData, p: Panel, values: np.ndarray, grid: Box, vmax: float,
+            signed: bool) -> list[Shape]:
+    """Each row as a curve in its own band, with a ghost baseline; optional sample dots."""
+    rows, cols = values.shape
+    band = grid.h / rows
+    amp = band * (0.42 if signed else 0.84)
+    base = PathBuilder()
+    curves = PathBuilder()
+    dots = PathBuilder()
+    xs = grid.x + np.linspace(0.0, 1.0, cols) * grid.w
+    overlay = None
+    if p.overlay is not None:
+        overlay = np.asarray(data[p.overlay], float)
+        overlay = overlay.T if p.transpose else overlay
+        if overlay.shape[0] != rows:
+            msg = f"overlay {p.overlay!r} needs {rows} rows, has {overlay.shape[0]}"
+            raise ValueError(msg)
+    for i in range(rows):
+        y0 = grid.y + (i + 0.5) * band if signed else grid.y + (i + 0.92) * band
+        base.move(grid.x, y0).line(grid.right, y0)
+        curves.polyline(xs, y0 - values[i] / vmax * amp)
+        if overlay is not None:
+            ox = grid.x + np.linspace(0.0, 1.0, overlay.shape[1]) * grid.w
+            for x, v in zip(ox, overlay[i], strict=True):
+                dots.circle(float(x), float(y0 - v / vmax * amp), 3.0)
+    shapes = [stroke(base, HAIR_PT, "ink", GHOST_TINT, cap="butt"), stroke(curves, THIN_PT)]
+    if not dots.empty:
+        shapes.append(fill(dots, "accent"))
+    return shapes
+
+
+def _regions(data: FigureData, p: Panel, box: Box, codes_f: np.ndarray, ts: Typesetter,
+             rng: np.random.Generator) -> list[Shape]:
+    """Integer classes as engraved regions on numeric axes, ruled borders, and a legend."""
+    codes = np.rint(codes_f).astype(int)
+    rows, cols = codes.shape
+    legend_h = 30.0 if p.classes else 0.0
+    plot = Box(box.x + 70, box.y + 26, box.w - 86, box.h - 26 - 70 - legend_h)
+    if plot.w < 40 or plot.h < 40:
+        msg = f"panel {p.array!r} is too small for a regions plot; give it a larger 'at'"
+        raise ValueError(msg)
+    shapes: list[Shape] = []
+    for c in sorted(set(codes.ravel().tolist())):
+        angles, stipple = REGION_ENGRAVING[min(c, len(REGION_ENGRAVING) - 1)]
+        role = "accent" if p.accent_class == c else "ink"
+        mask = codes == c
+        for ang in angles:
+            shapes += hatch_cells(mask, plot, ang, HATCH_GAP_PT * (1.0 if len(angles) == 1 else 1.4),
+                                  role, HATCH_TINT if role == "ink" else 1.0)
+        if stipple:
+            shapes += stipple_cells(mask, plot, rng, 2.2, role, GHOST_TINT)
+    borders = region_borders(codes, plot)
+    if not borders.empty:
+        shapes.append(stroke(borders, THIN_PT, cap="square"))
+    xs = _cell_scale(data, p.x, cols, plot.x, plot.right, p.x_log)
+    ys = _cell_scale(data, p.y, rows, plot.y, plot.bottom, p.y_log)
+    shapes += frame_axes(plot, xs, ys, ts, x_label=p.col_title, y_label=p.row_title)
+    if p.classes:
+        x = plot.x
+        y = box.bottom - 10
+        for c, name in enumerate(p.classes):
+            sw = Box(x, y - 16, 34, 20)
+            mask = np.ones((1, 1), bool)
+            angles, stipple = REGION_ENGRAVING[c]
+            role = "accent" if p.accent_class == c else "ink"
+            for ang in angles:
+                shapes += hatch_cells(mask, sw, ang, 5.0, role, HATCH_TINT if role == "ink" else 1.0)
+            if stipple:
+                shapes += stipple_cells(mask, sw, rng, 20.0, role, GHOST_TINT)
+            shapes.append(stroke(PathBuilder().rect(sw.x, sw.y, sw.w, sw.h), HAIR_PT, cap="butt"))
+            shapes.append(ts.line(name, "mono", TICK_PT, x + 42, y - 2))
+            x += 42 + ts.measure(name, "mono", TICK_PT) + 28
+    return shapes
+
+
+def _cell_scale(data: FigureData, name: str | None, n: int, p0: float, p1: float, log: bool) -> Scale:
+    """A scale whose range spans the outer edges of n equal cells centred on the given values."""
+    if name is None:
+        return Scale(-0.5, n - 0.5, p0, p1)
+    v = np.asarray(data[name], float).ravel()
+    if v.size != n:
+        msg = f"axis array {name!r} has {v.size} values for {n} cells"
+        raise ValueError(msg)
+    if log:
+        lv = np.log10(v)
+        step = (lv[-1] - lv[0]) / max(n - 1, 1)
+        return Scale(10 ** (lv[0] - step / 2), 10 ** (lv[-1] + step / 2), p0, p1, True)
+    step = (v[-1] - v[0]) / max(n - 1, 1)
+    return Scale(v[0] - step / 2, v[-1] + step / 2, p0, p1)
+
+
+class MatrixParams(Params):
+    """One to six matrix panels placed on the figure box."""
+
+    panels: tuple[Panel, ...] = Field(min_length=1, max_length=6)
+
+
+@motif("matrix-heatmap", MatrixParams)
+def matrix_heatmap(data: FigureData, p: MatrixParams, ctx: MotifContext) -> list[Shape]:
+    """Matrices as engraved halftone dots, stacked traces or hatched regions."""
+    shapes: list[Shape] = []
+    for panel in p.panels:
+        shapes += draw_panel(data, panel, sub_box(ctx.box, panel.at), ctx.type, ctx.rng)
+    return shapes
