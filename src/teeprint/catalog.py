@@ -117,6 +117,9 @@ class Ink(_Model):
     hex: Hex
     cmyk: tuple[float, float, float, float]
     overprint: bool = False
+    underbase: bool | None = Field(
+        default=None, description="print a white underbase under this ink on dark garments; "
+        "default: every ink that is not black (K >= 0.85 and C, M, Y <= 0.3)")
 
     @model_validator(mode="after")
     def _cmyk_range(self) -> Ink:
@@ -250,6 +253,26 @@ class FontsConfig(_Model):
     mono: str = "IBM Plex Mono"
 
 
+class PrintSettings(_Model):
+    """``[print]`` in shop.toml: screen and DTG limits for separations, films and preflight.
+
+    Defaults are the common shop values (research/print-production.md): $15-20 per screen,
+    25 MB for a DTG upload, lines >= 0.5 pt (reversed >= 1 pt) and type >= 8 pt at print
+    scale, halftones at 55 LPI and 22.5 degrees on 300 dpi films.
+    """
+
+    screen_fee: float = Field(default=18.0, ge=0.0, description="setup fee per screen (per ink)")
+    currency: str = Field(default="USD", min_length=3, max_length=3)
+    dtg_max_mb: float = Field(default=25.0, gt=0.0)
+    min_line_pt: float = Field(default=0.5, gt=0.0)
+    min_knockout_line_pt: float = Field(default=1.0, gt=0.0)
+    min_text_pt: float = Field(default=8.0, gt=0.0)
+    min_art_px: int = Field(default=10, ge=1)
+    lpi: float = Field(default=55.0, ge=35.0, le=65.0)
+    angle_deg: float = Field(default=22.5, ge=0.0, lt=90.0)
+    film_dpi: Literal[300, 600] = 300
+
+
 class Settings(_Model):
     """``shop.toml``: shop identity, archive paths, typefaces and commerce settings.
 
@@ -261,7 +284,7 @@ class Settings(_Model):
     paths: PathsConfig = PathsConfig()
     fonts: FontsConfig = FontsConfig()
     commerce: dict[str, Any] = Field(default_factory=dict)
-    print: dict[str, Any] = Field(default_factory=dict)
+    print: PrintSettings = PrintSettings()
 
 
 M = TypeVar("M", bound=BaseModel)
