@@ -17,7 +17,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
-from teeprint.artwork import PathBuilder, Shape, fill
+from teeprint.artwork import PathBuilder, Shape, fill, fmt
 from teeprint.errors import TeeprintError
 
 if TYPE_CHECKING:
@@ -122,6 +122,7 @@ class Typeface:
             if usable:
                 self.font.set_variations(usable)
         self._outlines: dict[int, list[tuple[str, tuple[float, ...]]]] = {}
+        self._templates: dict[int, tuple[tuple[str, ...], Any]] = {}
         self.name = source.path.stem
 
     def outline(self, gid: int) -> list[tuple[str, tuple[float, ...]]]:
@@ -133,6 +134,41 @@ class Typeface:
             ops = pen.ops
             self._outlines[gid] = ops
         return ops
+
+    def template(self, gid: int) -> tuple[tuple[str, ...], Any]:
+        """The glyph as (ops, points): M/L/C/Z ops and an (n, 2) array in font units, y up.
+
+        Quadratic segments are raised to cubics here, once per glyph, so that placing a glyph is
+        one affine map of an array.
+        """
+        cached = self._templates.get(gid)
+        if cached is not None:
+            return cached
+        import numpy as np
+
+        ops: list[str] = []
+        pts: list[tuple[float, float]] = []
+        cur = (0.0, 0.0)
+        for op, vals in self.outline(gid):
+            if op in ("M", "L"):
+                cur = (vals[0], vals[1])
+                ops.append(op)
+                pts.append(cur)
+            elif op == "C":
+                ops.append("C")
+                pts.extend([(vals[0], vals[1]), (vals[2], vals[3]), (vals[4], vals[5])])
+                cur = (vals[4], vals[5])
+            elif op == "Q":
+                qx, qy, x, y = vals
+                ops.append("C")
+                pts.extend([(cur[0] + 2 / 3 * (qx - cur[0]), cur[1] + 2 / 3 * (qy - cur[1])),
+                            (x + 2 / 3 * (qx - x), y + 2 / 3 * (qy - y)), (x, y)])
+                cur = (x, y)
+            else:
+                ops.append("Z")
+        result = (tuple(ops), np.asarray(pts, float).reshape(-1, 2))
+        self._templates[gid] = result
+        return result
 
     def covers(self, char: str) -> bool:
         """True when the font has a glyph for the character."""
@@ -209,19 +245,28 @@ class Typesetter:
             scale = size_pt / tf.upem
             ox = x0 + pen_x + dx + track * i
             oy = y - dy
-            for op, vals in tf.outline(gid):
-                pts = [(ox + vals[j] * scale, oy - vals[j + 1] * scale) for j in range(0, len(vals), 2)]
-                if op == "M":
-                    path.move(*pts[0])
-                elif op == "L":
-                    path.line(*pts[0])
-                elif op == "C":
-                    path.curve(*pts[0], *pts[1], *pts[2])
-                elif op == "Q":
-                    path.quad(*pts[0], *pts[1])
-                else:
-                    path.close()
             pen_x += adv
+            ops, pts = tf.template(gid)
+            if not ops:
+                continue
+            xy = pts * (scale, -scale) + (ox, oy)
+            flat = [fmt(v) for v in xy.ravel().tolist()]
+            parts: list[str] = []
+            k = 0
+            for op in ops:
+                if op == "C":
+                    parts.append(f"C{flat[k]} {flat[k + 1]} {flat[k + 2]} {flat[k + 3]} "
+                                 f"{flat[k + 4]} {flat[k + 5]}")
+                    k += 6
+                elif op == "Z":
+                    parts.append("Z")
+                else:
+                    parts.append(f"{op}{flat[k]} {flat[k + 1]}")
+                    k += 2
+            lo = xy.min(axis=0)
+            hi = xy.max(axis=0)
+            path.raw("".join(parts), (float(lo[0]), float(lo[1]), float(hi[0]), float(hi[1])),
+                     (float(xy[-1, 0]), float(xy[-1, 1])))
         if path.empty:  # a blank string still occupies its place
             path.move(x0, y)
         return fill(path, role, tint, text_pt=size_pt, label=label or text)
