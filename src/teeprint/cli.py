@@ -205,6 +205,78 @@ def show(
 # -- commands of later stages are registered below -------------------------------------------
 
 
+@app.command()
+def batch(
+    slugs: Annotated[list[str] | None, typer.Argument(help="Specimen slugs (or use --family / --all).")] = None,
+    family: Annotated[str | None, typer.Option("--family", "-f", help="Every specimen of this family.")] = None,
+    all_: Annotated[bool, typer.Option("--all", help="Every specimen of the archive.")] = False,
+    out: Annotated[Path, typer.Option("--out", "-o", help="Output folder; files go to OUT/SLUG/.")] = Path("out"),
+    jobs: Annotated[int | None, typer.Option("--jobs", "-j", min=1, help="Local processes (default: all cores).")] = None,
+    scheduler: Annotated[str | None, typer.Option("--scheduler", help="Dask scheduler address (tcp://host:8786) to render on a cluster.")] = None,
+    only: Annotated[list[str] | None, typer.Option("--only", help="Produce only these output kinds (repeatable).")] = None,
+    preset: Annotated[str, typer.Option("--preset", help="DTG print size: 15x18 or 12x16.")] = "15x18",
+) -> None:
+    """Render many specimens in parallel, skipping those whose inputs did not change."""
+    with guarded():
+        from teeprint import batch as batch_mod
+        from teeprint.errors import TeeprintError
+
+        cat = catalog()
+        chosen = batch_mod.select(batch_mod.read_designs(cat), slugs or [], family, all_)
+        opts = batch_mod.BatchOptions(out, tuple(only or ()), preset, jobs, scheduler)
+        summary = _with_progress(lambda start, done: batch_mod.run(
+            cat, opts, chosen, on_start=start, on_result=done))
+        for r in summary.failures:
+            err(f"{r.slug}: {r.reason}")
+        info(summary.line())
+        if summary.failures:
+            msg = f"{len(summary.failures)} specimen(s) failed; see the lines above"
+            raise TeeprintError(msg, exit_code=1)
+
+
+def _with_progress(run: Callable[[Callable[[int, int], None], Callable[[Any], None]], Any]) -> Any:
+    """Run a batch with a rich progress bar on stderr when a person is watching."""
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    console = Console(stderr=True)
+    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                  TimeElapsedColumn(), console=console, disable=not sys.stderr.isatty(),
+                  transient=False) as bar:
+        task = bar.add_task("batch", total=None)
+
+        def start(total: int, to_render: int) -> None:
+            bar.update(task, total=total, description=f"batch ({to_render} to render)")
+
+        def done(result: Any) -> None:
+            bar.update(task, advance=1, description=f"{result.slug}: {result.status}")
+
+        return run(start, done)
+
+
+shop_app = typer.Typer(help="Shop exports from the rendered archive: product CSV, POD payloads, gallery, lookbook.",
+                       no_args_is_help=True)
+app.add_typer(shop_app, name="shop")
+
+
+@shop_app.command("export")
+def shop_export(
+    out: Annotated[Path, typer.Option("--out", "-o", help="Folder for the shop files.")] = Path("out/shop"),
+    renders: Annotated[Path, typer.Option("--renders", help="The batch output folder to read (OUT of `teeprint batch`).")] = Path("out"),
+    image_base_url: Annotated[str | None, typer.Option("--image-base-url", help="Public URL where OUT/images/ is hosted (overrides [commerce].image_base_url).")] = None,
+    gallery: Annotated[bool, typer.Option("--gallery/--no-gallery", help="Write the static gallery OUT/gallery/.")] = True,
+    lookbook: Annotated[bool, typer.Option("--lookbook/--no-lookbook", help="Write the PDF lookbook OUT/lookbook.pdf.")] = True,
+) -> None:
+    """Shopify CSV, Printify/Printful payloads, images, gallery, lookbook and a manifest."""
+    with guarded():
+        from teeprint import shop
+
+        report = shop.export(catalog(), renders, out, image_base_url=image_base_url,
+                             gallery=gallery, lookbook=lookbook)
+        for line in report.lines():
+            info(line)
+
+
 def main() -> None:
     """Console-script entry point."""
     app()

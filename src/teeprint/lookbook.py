@@ -1,0 +1,348 @@
+"""The lookbook: a PDF catalogue of the archive, for wholesale buyers, fairs and the shop's own
+reference -- a cover, an index by family with page numbers, then one page a specimen (the plate,
+caption, reference and provenance).
+
+Written with reportlab (``invariant=1``, fixed metadata) so the same archive gives the same bytes.
+Every font is embedded: the plates' own families from the installed ``fontpkg`` packages.
+reportlab can embed only static TrueType, and EB Garamond and Cinzel ship as variable fonts, so
+a static instance at the plates' weights is cut in memory with fontTools' ``varLib.instancer``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from teeprint.catalog import Catalog
+    from teeprint.shop import Product
+
+PAGE_W_PT, PAGE_H_PT = 595.28, 841.89  # A4
+MARGIN_PT = 54.0
+PAPER = "#f1e9da"
+
+#: reportlab font names by face role, with the weight each is instanced at (as on the plates).
+FACES: dict[str, tuple[str, float]] = {
+    "display": ("Lookbook-Display", 500.0),
+    "serif": ("Lookbook-Serif", 420.0),
+    "serif-italic": ("Lookbook-Serif-Italic", 420.0),
+    "mono": ("Lookbook-Mono", 450.0),
+}
+
+
+#: Characters every lookbook may set, beyond those of the texts themselves.
+BASE_CHARS = "".join(chr(c) for c in range(0x20, 0x7F)) + "".join(chr(c) for c in range(0xA0, 0x180)) + "‘’“”–—…·•◆‹›"
+
+
+@lru_cache(maxsize=16)
+def static_ttf(path: str, weight: float, chars: str) -> bytes:
+    """A static TrueType instance of a font file, cut to ``chars``.
+
+    Cutting first (and dropping the layout tables reportlab does not use) makes instancing a
+    variable font take a fraction of a second instead of many; a variable font is then pinned
+    at ``weight``.
+    """
+    from fontTools import subset
+    from fontTools.ttLib import TTFont
+    from fontTools.varLib import instancer
+
+    font = TTFont(path)
+    opts = subset.Options()
+    opts.layout_features = []
+    opts.drop_tables += ["GSUB", "GPOS", "GDEF", "BASE", "JSTF", "STAT", "MVAR", "HVAR", "meta"]
+    opts.name_IDs = ["*"]
+    opts.notdef_outline = True
+    sub = subset.Subsetter(opts)
+    sub.populate(unicodes=sorted({ord(ch) for ch in chars}))
+    sub.subset(font)
+    if "fvar" in font:
+        axes = {a.axisTag: a for a in font["fvar"].axes}
+        pins = {tag: min(max(weight, a.minValue), a.maxValue) if tag == "wght" else a.defaultValue
+                for tag, a in axes.items()}
+        font = instancer.instantiateVariableFont(font, pins)
+    buf = io.BytesIO()
+    font.save(buf)
+    return buf.getvalue()
+
+
+def register_fonts(catalog: Catalog, chars: str = BASE_CHARS) -> dict[str, str]:
+    """Register the shop's faces, cut to ``chars``, with reportlab; return role -> font name.
+
+    The font names carry a hash of the cut, so a lookbook with other texts never reuses a
+    registration that lacks its characters.
+    """
+    from reportlab.lib.fonts import addMapping
+    from reportlab.pdfbase import pdfmetrics
+    from reportlab.pdfbase.ttfonts import TTFont
+
+    from teeprint.typeset import Face, resolve_face
+
+    cut = "".join(sorted(set(chars + BASE_CHARS)))
+    tag = hashlib.sha256(cut.encode()).hexdigest()[:8]
+    names: dict[str, str] = {}
+    for face, (base_name, weight) in FACES.items():
+        role: Face = face  # type: ignore[assignment]
+        src = resolve_face(role, catalog.settings.fonts, catalog.fonts_dir).path
+        name = f"{base_name}-{tag}"
+        if name not in pdfmetrics.getRegisteredFontNames():
+            pdfmetrics.registerFont(TTFont(name, io.BytesIO(static_ttf(str(src), weight, cut))))
+        names[face] = name
+    addMapping(names["serif"], 0, 0, names["serif"])
+    addMapping(names["serif"], 0, 1, names["serif-italic"])
+    addMapping(names["serif"], 1, 0, names["serif"])
+    addMapping(names["serif"], 1, 1, names["serif-italic"])
+    return names
+
+
+@dataclass(frozen=True)
+class Styles:
+    """Paragraph styles of the lookbook, in the shop's faces."""
+
+    body: Any
+    small: Any
+    mono: Any
+
+
+def _styles(fonts: dict[str, str], ink: str) -> Styles:
+    from reportlab.lib.colors import HexColor
+    from reportlab.lib.styles import ParagraphStyle
+
+    colour = HexColor(ink)
+    body = ParagraphStyle("body", fontName=fonts["serif"], fontSize=11.5, leading=15.5, textColor=colour)
+    small = ParagraphStyle("small", parent=body, fontSize=10, leading=13.5)
+    mono = ParagraphStyle("mono", fontName=fonts["mono"], fontSize=7.6, leading=10.5, textColor=colour)
+    return Styles(body, small, mono)
+
+
+def _esc(text: str) -> str:
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def _paper(c: Any, ink: str) -> None:
+    """Ecru ground and the double-ruled frame every page shares."""
+    from reportlab.lib.colors import HexColor
+
+    c.setFillColor(HexColor(PAPER))
+    c.rect(0, 0, PAGE_W_PT, PAGE_H_PT, stroke=0, fill=1)
+    c.setStrokeColor(HexColor(ink))
+    c.setLineWidth(0.9)
+    c.rect(22, 22, PAGE_W_PT - 44, PAGE_H_PT - 44, stroke=1, fill=0)
+    c.setLineWidth(0.35)
+    c.rect(27, 27, PAGE_W_PT - 54, PAGE_H_PT - 54, stroke=1, fill=0)
+
+
+def _lozenge(c: Any, x: float, y: float, r: float, accent: str) -> None:
+    from reportlab.lib.colors import HexColor
+
+    c.setFillColor(HexColor(accent))
+    p = c.beginPath()
+    p.moveTo(x, y + r)
+    p.lineTo(x + r, y)
+    p.lineTo(x, y - r)
+    p.lineTo(x - r, y)
+    p.close()
+    c.drawPath(p, stroke=0, fill=1)
+
+
+def _tracked(c: Any, text: str, font: str, size: float, y: float, tracking_em: float) -> None:
+    """A centred line of letter-spaced capitals."""
+    from reportlab.pdfbase.pdfmetrics import stringWidth
+
+    gap = size * tracking_em
+    width = stringWidth(text, font, size) + gap * (len(text) - 1)
+    x = (PAGE_W_PT - width) / 2
+    c.setFont(font, size)
+    for ch in text:
+        c.drawString(x, y, ch)
+        x += stringWidth(ch, font, size) + gap
+
+
+def _index_lines(products: Sequence[Product], first_page: int) -> list[tuple[str, str, str, int]]:
+    """(kind, left, right, page) rows: family headings, then plates with their page number."""
+    from teeprint.catalog import FAMILIES, roman
+
+    rows: list[tuple[str, str, str, int]] = []
+    page = first_page
+    pages = {p.spec.slug: first_page + i for i, p in enumerate(products)}
+    for fam, fam_name in FAMILIES.items():
+        members = [p for p in products if p.spec.family == fam]
+        if not members:
+            continue
+        rows.append(("family", fam_name, "", 0))
+        for p in members:
+            rows.append(("plate", f"{roman(p.spec.plate)}", f"{p.spec.name} · {p.spec.latin_title}",
+                         pages[p.spec.slug]))
+    del page
+    return rows
+
+
+ROWS_PER_INDEX_PAGE = 40
+
+
+def _order(products: Sequence[Product]) -> list[Product]:
+    """Specimen pages follow the index: by family in catalogue order, then plate number."""
+    from teeprint.catalog import FAMILIES
+
+    fam_pos = {f: i for i, f in enumerate(FAMILIES)}
+    return sorted(products, key=lambda p: (fam_pos[p.spec.family], p.spec.plate))
+
+
+def render(catalog: Catalog, products: Sequence[Product]) -> bytes:
+    """The lookbook PDF as bytes."""
+    from reportlab.lib.colors import HexColor
+    from reportlab.lib.utils import ImageReader
+    from reportlab.pdfbase.pdfmetrics import stringWidth
+    from reportlab.pdfgen import canvas
+    from reportlab.platypus import Paragraph
+
+    from teeprint.catalog import FAMILIES, roman
+
+    light = [cw for cw in catalog.colorways() if not cw.dark]
+    ink = light[0].ink_for("ink").hex if light else "#231e1b"
+    accent = light[0].ink_for("accent").hex if light else "#b8391f"
+    shop = catalog.settings.shop
+    texts = [shop.brand, shop.wordmark, shop.wordmark_tagline, *FAMILIES.values()]
+    for p in products:
+        s = p.spec
+        texts += [s.name, s.latin_title, s.latin_title.upper(), s.motto, s.caption, s.method,
+                  s.reference.authors, s.reference.title, s.reference.venue, s.recipe.name, s.motif.name]
+    fonts = register_fonts(catalog, "".join(texts))
+    st = _styles(fonts, ink)
+    ordered = _order(products)
+    n_index_rows = len({p.spec.family for p in ordered}) + len(ordered)
+    index_pages = max(1, -(-n_index_rows // ROWS_PER_INDEX_PAGE))
+    first_plate_page = 2 + index_pages
+    buf = io.BytesIO()
+    c = canvas.Canvas(buf, pagesize=(PAGE_W_PT, PAGE_H_PT), invariant=1, pageCompression=1,
+                      initialFontName=fonts["serif"], initialFontSize=11)
+    c.setTitle(f"{shop.brand}: Catalogus Speciminum")
+    c.setAuthor(shop.brand)
+    c.setSubject(shop.wordmark_tagline)
+    c.setCreator("teeprint")
+    c.setProducer("teeprint")
+
+    # Cover.
+    _paper(c, ink)
+    c.setFillColor(HexColor(ink))
+    _tracked(c, shop.wordmark, fonts["display"], 15, PAGE_H_PT - 120, 0.35)
+    _lozenge(c, PAGE_W_PT / 2, PAGE_H_PT - 142, 4, accent)
+    c.setFillColor(HexColor(ink))
+    _tracked(c, "CATALOGUS SPECIMINUM", fonts["display"], 26, PAGE_H_PT - 190, 0.08)
+    c.setFont(fonts["serif-italic"], 14)
+    c.drawCentredString(PAGE_W_PT / 2, PAGE_H_PT - 216, shop.wordmark_tagline)
+    hero = next((p.plate for p in ordered if p.plate is not None), None)
+    if hero is not None:
+        side = 330.0
+        c.drawImage(ImageReader(str(hero.path)), (PAGE_W_PT - side) / 2, 200, side, side)
+        c.setStrokeColor(HexColor(ink))
+        c.setLineWidth(0.5)
+        c.rect((PAGE_W_PT - side) / 2, 200, side, side, stroke=1, fill=0)
+    c.setFillColor(HexColor(ink))
+    c.setFont(fonts["serif"], 12)
+    fams = len({p.spec.family for p in ordered})
+    c.drawCentredString(PAGE_W_PT / 2, 150, f"{len(ordered)} plates in {fams} "
+                        f"{'family' if fams == 1 else 'families'} of machine learning")
+    c.setFont(fonts["mono"], 8)
+    c.drawCentredString(PAGE_W_PT / 2, 120, "Figures computed from the mathematics they depict; "
+                        "each plate states how it was made.")
+    c.showPage()
+
+    # Index by family.
+    rows = _index_lines(ordered, first_plate_page)
+    for page_no in range(index_pages):
+        _paper(c, ink)
+        c.setFillColor(HexColor(accent))
+        _tracked(c, "INDEX" if page_no == 0 else "INDEX (CONT.)", fonts["display"], 16, PAGE_H_PT - 80, 0.25)
+        y = PAGE_H_PT - 118
+        for kind, left, right, page in rows[page_no * ROWS_PER_INDEX_PAGE:(page_no + 1) * ROWS_PER_INDEX_PAGE]:
+            c.setFillColor(HexColor(ink))
+            if kind == "family":
+                y -= 6
+                c.setFont(fonts["display"], 10.5)
+                c.drawString(MARGIN_PT, y, left.upper())
+                c.setStrokeColor(HexColor(ink))
+                c.setLineWidth(0.4)
+                c.line(MARGIN_PT, y - 4, PAGE_W_PT - MARGIN_PT, y - 4)
+                y -= 17
+                continue
+            c.setFont(fonts["mono"], 8.5)
+            c.setFillColor(HexColor(accent))
+            c.drawString(MARGIN_PT, y, left)
+            c.setFillColor(HexColor(ink))
+            c.setFont(fonts["serif"], 11)
+            text = right
+            limit = PAGE_W_PT - 2 * MARGIN_PT - 110
+            while stringWidth(text, fonts["serif"], 11) > limit and len(text) > 4:
+                text = text[:-2].rstrip() + "…"
+                text = text[:-1]
+            text_w = stringWidth(text, fonts["serif"], 11)
+            c.drawString(MARGIN_PT + 48, y, text)
+            num = str(page)
+            c.drawRightString(PAGE_W_PT - MARGIN_PT, y, num)
+            dots_from = MARGIN_PT + 48 + text_w + 6
+            dots_to = PAGE_W_PT - MARGIN_PT - stringWidth(num, fonts["serif"], 11) - 6
+            c.setFont(fonts["serif"], 9)
+            x = dots_from
+            while x < dots_to:
+                c.drawString(x, y, ".")
+                x += 5
+            y -= 15.5
+        c.setFont(fonts["mono"], 7.5)
+        c.drawCentredString(PAGE_W_PT / 2, 40, str(2 + page_no))
+        c.showPage()
+
+    # One page per specimen.
+    for n, p in enumerate(ordered):
+        s = p.spec
+        _paper(c, ink)
+        c.setFillColor(HexColor(accent))
+        _tracked(c, f"PLATE {roman(s.plate)}", fonts["display"], 11, PAGE_H_PT - 66, 0.3)
+        c.setFillColor(HexColor(ink))
+        title_size = 24.0
+        while stringWidth(s.latin_title.upper(), fonts["display"], title_size) > PAGE_W_PT - 2 * MARGIN_PT and title_size > 12:
+            title_size -= 1
+        _tracked(c, s.latin_title.upper(), fonts["display"], title_size, PAGE_H_PT - 96, 0.04)
+        c.setFont(fonts["serif"], 12.5)
+        c.drawCentredString(PAGE_W_PT / 2, PAGE_H_PT - 116, f"{s.name}  ·  {FAMILIES[s.family]}")
+        top = PAGE_H_PT - 130
+        side = 372.0
+        if p.plate is not None:
+            c.drawImage(ImageReader(str(p.plate.path)), (PAGE_W_PT - side) / 2, top - side, side, side)
+            c.setStrokeColor(HexColor(ink))
+            c.setLineWidth(0.5)
+            c.rect((PAGE_W_PT - side) / 2, top - side, side, side, stroke=1, fill=0)
+        y = top - side - 16
+        width = PAGE_W_PT - 2 * MARGIN_PT
+        ref = s.reference
+        blocks = [
+            (st.body, f"<i>“{_esc(s.motto)}”</i>"),
+            (st.body, _esc(s.caption)),
+            (st.small, f"<b>Reference.</b> {_esc(ref.authors)} ({ref.year}). "
+                       f"{'<i>' + _esc(ref.title) + '</i>. ' if ref.title else ''}{_esc(ref.venue)}."),
+            (st.mono, _esc(f"PROVENANCE  recipe {s.recipe.name} · motif {s.motif.name} · seed {s.seed} · "
+                           f"{s.honesty}: {s.method}")),
+        ]
+        for style, text in blocks:
+            para = Paragraph(text, style)
+            _, h = para.wrap(width, y - 60)
+            para.drawOn(c, MARGIN_PT, y - h)
+            y -= h + 8
+        c.setFillColor(HexColor(ink))
+        c.setFont(fonts["mono"], 7.5)
+        c.drawCentredString(PAGE_W_PT / 2, 40, f"{shop.wordmark}  ·  {first_plate_page + n}")
+        c.showPage()
+    c.save()
+    return buf.getvalue()
+
+
+def write(catalog: Catalog, products: Sequence[Product], path: Path) -> Path:
+    """Write the lookbook to ``path`` atomically."""
+    from teeprint.export import atomic_write
+
+    atomic_write(path, render(catalog, products))
+    return path
