@@ -39,6 +39,8 @@ from teeprint.typeset import Typesetter
 MIN_DOT_R_PT = 0.9
 #: A ring needs this outer radius to read as a ring rather than a blot.
 MIN_RING_R_PT = 3.2
+#: Air kept on the right of every panel so that neighbouring panels never touch.
+PANEL_GAP_PT = 10.0
 #: Space kept between a panel's title baseline and what follows.
 TITLE_GAP_PT = 14.0
 
@@ -281,10 +283,10 @@ def _labels(data: FigureData, name: str | None, n: int) -> list[str] | None:
     return [f"{v:g}" if isinstance(v, float) else str(v) for v in raw]
 
 
-def _every(n: int, cell_pt: float, explicit: int) -> int:
+def _every(n: int, cell_pt: float, explicit: int, need: float) -> int:
+    """Label every k-th cell: the smallest round k whose spacing fits ``need`` points."""
     if explicit:
         return explicit
-    need = TICK_PT * 1.25
     k = max(1, math.ceil(need / max(cell_pt, 1e-6)))
     for nice in (1, 2, 4, 5, 8, 10, 16, 20, 25, 32, 50, 64, 100):
         if nice >= k:
@@ -327,6 +329,7 @@ def draw_panel(data: FigureData, p: Panel, box: Box, ts: Typesetter,
     if row_title:
         left += LABEL_PT + 8
     col_h = max((ts.measure(s, "mono", TICK_PT) for s in col_labels), default=0.0) if col_labels else 0.0
+    col_w = col_h
     # Short column labels stand upright; long ones are turned to read upwards.
     turn_cols = col_h > 2.2 * TICK_PT
     if col_labels and not turn_cols:
@@ -335,7 +338,9 @@ def draw_panel(data: FigureData, p: Panel, box: Box, ts: Typesetter,
     if col_title:
         head += LABEL_PT + 8
     key_h = 34.0 if (p.key and p.kind == "dots") else 0.0
-    avail = Box(box.x + left, top + head, box.w - left, box.bottom - top - head - key_h)
+    pad = 4.0  # the frame sits this far outside the cells; keep it inside the panel
+    avail = Box(box.x + left + pad, top + head + pad, box.w - left - 2 * pad - PANEL_GAP_PT,
+                box.bottom - top - head - key_h - 2 * pad)
     if avail.w < 20 or avail.h < 20:
         msg = f"panel {p.array!r} is too small for its labels; give it a larger 'at'"
         raise ValueError(msg)
@@ -355,7 +360,6 @@ def draw_panel(data: FigureData, p: Panel, box: Box, ts: Typesetter,
     finite = values[np.isfinite(values)]
     signed = bool(p.signed) if p.signed is not None else bool(finite.size and finite.min() < 0)
     vmax = p.vmax or (float(np.abs(finite).max()) if finite.size else 1.0) or 1.0
-    pad = 4.0
     shapes.append(stroke(PathBuilder().rect(grid.x - pad, grid.y - pad, grid.w + 2 * pad,
                                             grid.h + 2 * pad), THIN_PT, cap="butt"))
     if p.kind == "dots":
@@ -365,14 +369,14 @@ def draw_panel(data: FigureData, p: Panel, box: Box, ts: Typesetter,
         shapes += _traces(data, p, values, grid, vmax, signed)
     ticks = PathBuilder()
     if row_labels:
-        k = _every(rows, ch, p.label_every)
+        k = _every(rows, ch, p.label_every, TICK_PT * 1.15)
         for i in range(0, rows, k):
             yc = grid.y + (i + 0.5) * ch
             shapes.append(ts.line(row_labels[i], "mono", TICK_PT, grid.x - pad - 8,
                                   yc + TICK_PT * 0.35, anchor="end"))
             ticks.move(grid.x - pad, yc).line(grid.x - pad - 4, yc)
     if col_labels:
-        k = _every(cols, cw, p.label_every)
+        k = _every(cols, cw, p.label_every, TICK_PT * 0.95 if turn_cols else col_w + 8)
         for j in range(0, cols, k):
             xc = grid.x + (j + 0.5) * cw
             if turn_cols:
@@ -426,23 +430,23 @@ def _shift(shape: Shape, dx: float, dy: float) -> Shape:
 
 def _dot_key(grid: Box, vmax: float, signed: bool, r_max: float, ts: Typesetter,
              pad: float) -> list[Shape]:
-    """A small legend under the grid: sample discs for a quarter, half and all of vmax."""
-    y = grid.bottom + pad + 20
+    """A legend under the grid: discs for a quarter, half and all of vmax, each with its value."""
+    y = grid.bottom + pad + 22
     x = grid.x
     shapes: list[Shape] = []
     discs = PathBuilder()
-    r_show = max(r_max, 3.5)
+    r_show = max(r_max, 4.0)
     for frac in (0.25, 0.5, 1.0):
         r = r_show * math.sqrt(frac)
-        discs.circle(x + r_show, y, r)
-        x += 2 * r_show + 6
+        discs.circle(x + r, y, r)
+        text = _fmt_value(frac * vmax)
+        shapes.append(ts.line(text, "mono", TICK_PT, x + 2 * r + 6, y + TICK_PT * 0.35))
+        x += 2 * r + 6 + ts.measure(text, "mono", TICK_PT) + 18
     shapes.append(fill(discs))
-    text = f"area ∝ |value|, max {_fmt_value(vmax)}" if signed else f"area ∝ value, max {_fmt_value(vmax)}"
-    shapes.append(ts.line(text, "mono", TICK_PT, x + 4, y + TICK_PT * 0.35))
-    x += ts.measure(text, "mono", TICK_PT) + 22
-    if signed and x + 2 * r_show + 80 < grid.x + max(grid.w, 420):
+    if signed:
         shapes.append(stroke(PathBuilder().circle(x + r_show, y, r_show - HAIR_PT / 2), HAIR_PT))
-        shapes.append(ts.line("negative", "mono", TICK_PT, x + 2 * r_show + 8, y + TICK_PT * 0.35))
+        text = f"−{_fmt_value(vmax)}"
+        shapes.append(ts.line(text, "mono", TICK_PT, x + 2 * r_show + 6, y + TICK_PT * 0.35))
     return shapes
 
 
@@ -537,10 +541,29 @@ def _cell_scale(data: FigureData, name: str | None, n: int, p0: float, p1: float
     return Scale(v[0] - step / 2, v[-1] + step / 2, p0, p1)
 
 
+def centre_vertically(shapes: list[Shape], box: Box) -> list[Shape]:
+    """Move a drawing up or down so that its extent is centred in ``box``.
+
+    Panels keep their tops aligned with each other; when the whole group is shorter than the
+    figure box (square matrices in a wide box), the group moves down as one, so the plate
+    does not keep a band of empty ground under the figure.
+    """
+    if not shapes:
+        return shapes
+    y0 = min(s.bbox[1] for s in shapes)
+    y1 = max(s.bbox[3] for s in shapes)
+    dy = (box.y + box.h / 2) - (y0 + y1) / 2
+    dy = max(min(dy, box.bottom - y1), box.y - y0)
+    if abs(dy) < 0.5:
+        return shapes
+    return [_shift(s, 0.0, dy) for s in shapes]
+
+
 class MatrixParams(Params):
     """One to six matrix panels placed on the figure box."""
 
     panels: tuple[Panel, ...] = Field(min_length=1, max_length=6)
+    centre: bool = Field(True, description="centre the drawn panels vertically in the box")
 
 
 @motif("matrix-heatmap", MatrixParams)
@@ -549,4 +572,4 @@ def matrix_heatmap(data: FigureData, p: MatrixParams, ctx: MotifContext) -> list
     shapes: list[Shape] = []
     for panel in p.panels:
         shapes += draw_panel(data, panel, sub_box(ctx.box, panel.at), ctx.type, ctx.rng)
-    return shapes
+    return centre_vertically(shapes, ctx.box) if p.centre else shapes
