@@ -1,0 +1,134 @@
+"""Colour separations for screen printing: the spot-colour PDF and the film positives.
+
+Both are written from the same :class:`~teeprint.artwork.Artwork` as the SVG master: the PDF
+replays its vector paths in one ``/Separation`` per ink, the films rasterise each ink once and
+halftone its tints.  On dark colourways a choked white underbase is printed first under every
+non-black ink.  Importing this package registers the ``separation-pdf`` and ``film`` stages
+with :mod:`teeprint.pipeline`.
+
+Modules: :mod:`.plates` (which plates, page geometry, marks), :mod:`.layers` (rasters,
+knockouts, underbase), :mod:`.halftone` (the dot screen), :mod:`.pdf`, :mod:`.films`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from teeprint.artwork import Shape
+from teeprint.catalog import roman
+from teeprint.pipeline import EXTRA_STAGES, Output, Plate, file_stem
+from teeprint.separate.plates import (
+    Page,
+    ScreenSettings,
+    SepPlate,
+    is_black,
+    plate_label,
+    plate_list,
+    plate_slug,
+    registration_marks,
+    slug_line,
+)
+
+if TYPE_CHECKING:
+    from teeprint.catalog import Catalog, Colorway
+    from teeprint.typeset import Typesetter
+
+__all__ = ["Job", "ScreenSettings", "SepPlate", "film_stage", "is_black", "job", "plate_list",
+           "separation_pdf_stage"]
+
+
+@dataclass(frozen=True)
+class Job:
+    """Everything the PDF and the films of one colourway share."""
+
+    plate: Plate
+    colorway: Colorway
+    settings: ScreenSettings
+    plates: tuple[SepPlate, ...]
+    page: Page
+    marks: tuple[Shape, ...]
+    labels: dict[str, tuple[Shape, ...]]
+    info: dict[str, str]
+
+
+def _typesetter(catalog: Catalog | None) -> Typesetter:
+    from teeprint.catalog import FontsConfig
+    from teeprint.pipeline import typesetter
+    from teeprint.typeset import Typesetter
+
+    return typesetter(catalog) if catalog is not None else Typesetter(FontsConfig())
+
+
+def job(plate: Plate, colorway: Colorway, options: dict[str, Any]) -> Job:
+    """Plates, page, marks and labels of a colourway (validates the screen options)."""
+    catalog: Catalog | None = options.get("catalog")
+    settings = ScreenSettings.from_options(options, catalog.settings.print if catalog else None)
+    art = plate.artwork
+    plates = tuple(plate_list(art, colorway))
+    page = Page(art.width_pt, art.height_pt)
+    ts = _typesetter(catalog)
+    spec = plate.spec
+    n = len(plates)
+    names = " + ".join(p.name for p in plates)
+    job_line = (f"{spec.slug.upper()} · {colorway.name.upper()} · "
+                f"{n} SCREEN{'S' if n != 1 else ''}: {names}")
+    size_line = (f"PLATE {roman(spec.plate)} · {spec.name.upper()} · TRIM {art.width_pt / 72:g} x "
+                 f"{art.height_pt / 72:g} IN · PRINT AT 100 % · RIGHT READING")
+    marks = (*registration_marks(page), slug_line(ts, page, job_line),
+             slug_line(ts, page, size_line, top=True))
+    screen = f"{settings.lpi:g} LPI @ {settings.angle_deg:g}°"
+    labels: dict[str, tuple[Shape, ...]] = {}
+    for i, p in enumerate(plates, start=1):
+        what = f"{p.label.upper()}, CHOKE {p.choke_pt:g} PT" if p.is_underbase else p.label.upper()
+        text = f"PLATE {i} OF {n} · {p.name} · {what} · {screen}"
+        labels[p.name] = tuple(plate_label(ts, page, text))
+    info = {"title": f"{art.title} — separations, {colorway.name}",
+            "author": catalog.settings.shop.brand if catalog else "",
+            "subject": f"{spec.slug} / {colorway.id}: {names}"}
+    return Job(plate, colorway, settings, plates, page, marks, labels, info)
+
+
+def separation_pdf_stage(plate: Plate, colorway: Colorway, options: dict[str, Any]) -> list[Output]:
+    """The ``separation-pdf`` stage: one spot-colour PDF per colourway."""
+    from teeprint.separate.layers import layers
+    from teeprint.separate.pdf import separation_pdf
+
+    j = job(plate, colorway, options)
+    has_underbase = bool(j.plates) and j.plates[0].is_underbase
+    layer_set = layers(plate.artwork, colorway, j.settings.film_dpi) if has_underbase else None
+    data = separation_pdf(plate.artwork, colorway, j.plates, layer_set, j.marks, j.labels, j.info)
+    name = file_stem(plate.spec.slug, colorway.id, "separations") + ".pdf"
+    return [Output(name, "separation-pdf", data, colorway.id, round(j.page.width_pt),
+                   round(j.page.height_pt), 72,
+                   {"plates": [p.name for p in j.plates], "screens": len(j.plates),
+                    "underbase": has_underbase})]
+
+
+def film_stage(plate: Plate, colorway: Colorway, options: dict[str, Any]) -> list[Output]:
+    """The ``film`` stage: one bitonal PNG per plate, underbase first."""
+    from teeprint.separate.films import encode_film, film_pixels, marks_pixels
+    from teeprint.separate.layers import layers
+
+    j = job(plate, colorway, options)
+    if not j.plates:
+        return []
+    s = j.settings
+    layer_set = layers(plate.artwork, colorway, s.film_dpi)
+    marks = marks_pixels(j.marks, layer_set, s)
+    outs: list[Output] = []
+    for i, raster in enumerate(layer_set.plates, start=1):
+        p = raster.plate
+        ink = film_pixels(raster, layer_set, s, marks, j.labels[p.name])
+        name = file_stem(plate.spec.slug, colorway.id, f"film-{i}-{plate_slug(p)}") + ".png"
+        h, w = ink.shape
+        outs.append(Output(name, "film", encode_film(ink, s.film_dpi), colorway.id, w, h,
+                           s.film_dpi,
+                           {"ink": p.ink_id or "underbase", "separation": p.name,
+                            "plate_index": i, "plates": len(layer_set.plates), "lpi": s.lpi,
+                            "angle": s.angle_deg}))
+    return outs
+
+
+EXTRA_STAGES["separation-pdf"] = separation_pdf_stage
+EXTRA_STAGES["film"] = film_stage

@@ -1,0 +1,56 @@
+"""Film positives: one bitonal PNG per plate, opaque black where the screen prints.
+
+A film is the plate's rasterised coverage, halftoned, on the separation page with the marks
+(crop marks, registration targets, job line) and the plate's own label and tint patches in the
+slug margin.  Films are written in print order, underbase first.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Sequence
+
+import numpy as np
+
+from teeprint.artwork import Shape
+from teeprint.separate.halftone import screen
+from teeprint.separate.layers import Layers, PlateRaster, rasterize_shapes
+from teeprint.separate.plates import ScreenSettings
+
+
+def _extras(shapes: Sequence[Shape], layer_set: Layers, settings: ScreenSettings) -> np.ndarray:
+    """Marks or a label rasterised on the page grid and screened like the plate."""
+    k = layer_set.px_per_pt
+    h, w = layer_set.plates[0].cover.shape
+    cover_u8, tint_u8 = rasterize_shapes(shapes, w, h, k)
+    cover = cover_u8 >= 128
+    if cover_u8 is tint_u8:
+        return cover
+    tint = np.zeros_like(tint_u8)
+    tint[cover] = np.minimum(tint_u8[cover].astype(np.uint16) * 255 // np.maximum(cover_u8[cover], 1), 255)
+    return screen(cover, tint, settings.lpi, settings.angle_deg, layer_set.dpi)
+
+
+def film_pixels(raster: PlateRaster, layer_set: Layers, settings: ScreenSettings,
+                marks: np.ndarray, label: Sequence[Shape]) -> np.ndarray:
+    """The film of one plate as a bool array (True = opaque black = ink)."""
+    ink = screen(raster.cover, raster.tint, settings.lpi, settings.angle_deg, layer_set.dpi)
+    ink |= marks
+    if label:
+        ink |= _extras(label, layer_set, settings)
+    return ink
+
+
+def marks_pixels(marks: Sequence[Shape], layer_set: Layers, settings: ScreenSettings) -> np.ndarray:
+    """The marks every film carries, rasterised once."""
+    return _extras(marks, layer_set, settings)
+
+
+def encode_film(ink: np.ndarray, dpi: int) -> bytes:
+    """A 1-bit PNG (black = ink, white = clear) with its resolution in ``pHYs``."""
+    from PIL import Image
+
+    img = Image.fromarray(~ink)  # a bool array becomes a mode "1" image; True is white
+    out = io.BytesIO()
+    img.save(out, "PNG", dpi=(dpi, dpi), optimize=False, compress_level=6)
+    return out.getvalue()

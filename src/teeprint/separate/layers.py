@@ -1,0 +1,248 @@
+"""Rasterise each plate once: ink coverage and tint density per pixel, knockouts, underbase.
+
+Each ink's shapes are replayed straight into two 8-bit cairo masks (no SVG round trip): the
+*cover* (where the ink's shapes are, whatever their tint) and the *tint* (the density the last
+shape painted there, as a separation does: a later shape of the same ink replaces the earlier
+one).  Knockouts and the choked underbase are then boolean algebra and one binary erosion in
+numpy/scipy, and the films and the PDF's underbase image are both cut from these arrays, so the
+PDF and the films cannot disagree.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from teeprint.artwork import Artwork, Shape, ink_layers, merge
+from teeprint.separate.plates import (
+    DROPOUT_TINT,
+    UNDERBASE_MIN_AREA_PT2,
+    UNDERBASE_MIN_PT,
+    Page,
+    SepPlate,
+    plate_list,
+)
+
+if TYPE_CHECKING:
+    from teeprint.catalog import Colorway
+
+_TOKENS = re.compile(r"([MLCZ])([^MLCZ]*)")
+#: SVG's default miter limit; cairo's and PDF's default (10) would draw other corners.
+MITER_LIMIT = 4.0
+
+
+@dataclass(frozen=True)
+class PlateRaster:
+    """One plate on the page grid: where it prints and at which density (0-255)."""
+
+    plate: SepPlate
+    cover: np.ndarray
+    tint: np.ndarray
+
+    def inked(self) -> np.ndarray:
+        """Pixels that carry ink at all (covered, and not a tint that drops out)."""
+        return self.cover & (self.tint >= round(DROPOUT_TINT * 255))
+
+
+@dataclass(frozen=True)
+class Layers:
+    """Every plate of a colourway rasterised on the separation page at ``dpi``."""
+
+    page: Page
+    dpi: int
+    plates: tuple[PlateRaster, ...]
+
+    @property
+    def px_per_pt(self) -> float:
+        """Device pixels per point."""
+        return self.dpi / 72.0
+
+    def art_slice(self) -> tuple[slice, slice]:
+        """The rows and columns of the artboard (the trim) on the page grid."""
+        k = self.px_per_pt
+        x0 = round(self.page.slug_pt * k)
+        y0 = round(self.page.slug_pt * k)
+        return (slice(y0, y0 + round(self.page.art_h_pt * k)),
+                slice(x0, x0 + round(self.page.art_w_pt * k)))
+
+
+def replay(ctx: Any, d: str) -> None:
+    """Feed an M/L/C/Z path string to a cairo context."""
+    for op, args in _TOKENS.findall(d):
+        if op == "Z":
+            ctx.close_path()
+            continue
+        v = [float(t) for t in args.split()]
+        if op == "M":
+            ctx.move_to(v[0], v[1])
+        elif op == "L":
+            ctx.line_to(v[0], v[1])
+        else:
+            ctx.curve_to(v[0], v[1], v[2], v[3], v[4], v[5])
+
+
+def _paint(ctx: Any, s: Shape, alpha: float) -> None:
+    import cairocffi as cairo
+
+    ctx.new_path()
+    replay(ctx, s.d)
+    ctx.set_source_rgba(0, 0, 0, alpha)
+    if s.paint == "fill":
+        ctx.set_fill_rule(cairo.FILL_RULE_WINDING)
+        ctx.fill()
+        return
+    ctx.set_line_width(s.width_pt)
+    ctx.set_line_cap({"butt": cairo.LINE_CAP_BUTT, "round": cairo.LINE_CAP_ROUND,
+                      "square": cairo.LINE_CAP_SQUARE}[s.cap])
+    ctx.set_line_join(cairo.LINE_JOIN_ROUND if s.cap == "round" else cairo.LINE_JOIN_MITER)
+    ctx.set_miter_limit(MITER_LIMIT)
+    ctx.set_dash(list(s.dash_pt))
+    ctx.stroke()
+
+
+def rasterize_shapes(shapes: Iterable[Shape], width_px: int, height_px: int, px_per_pt: float,
+                     offset_pt: tuple[float, float] = (0.0, 0.0)) -> tuple[np.ndarray, np.ndarray]:
+    """Cover and tint masks (uint8, 0-255) of shapes of one ink, painted in order.
+
+    Both masks use cairo's SOURCE operator, which replaces what lies under a shape (weighted by
+    its anti-aliased coverage): a later shape of a plate wins, as in a PDF separation, and a
+    tint-0 shape knocks the ink out.
+    """
+    import cairocffi as cairo
+
+    shapes = list(shapes)
+    need_tint = any(s.tint < 1.0 for s in shapes)
+    out: list[np.ndarray] = []
+    for which in ("cover", "tint") if need_tint else ("cover",):
+        surface = cairo.ImageSurface(cairo.FORMAT_A8, width_px, height_px)
+        ctx = cairo.Context(surface)
+        ctx.set_operator(cairo.OPERATOR_SOURCE)
+        ctx.scale(px_per_pt, px_per_pt)
+        ctx.translate(*offset_pt)
+        for s in shapes:
+            _paint(ctx, s, (1.0 if s.tint > 0 else 0.0) if which == "cover" else s.tint)
+        surface.flush()
+        buf = np.frombuffer(surface.get_data(), np.uint8).reshape(height_px, surface.get_stride())
+        out.append(buf[:, :width_px].copy())
+        surface.finish()
+    return out[0], out[-1]
+
+
+def _density(cover_u8: np.ndarray, tint_u8: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Binary cover (pixel at least half covered) and the tint under it, 0-255."""
+    cover = cover_u8 >= 128
+    tint = np.zeros(cover.shape, np.uint8)
+    if cover_u8 is tint_u8:
+        tint[cover] = 255
+        return cover, tint
+    a = cover_u8[cover].astype(np.uint16)
+    t = tint_u8[cover].astype(np.uint16)
+    tint[cover] = np.minimum((t * 255 + a // 2) // a, 255).astype(np.uint8)
+    return cover, tint
+
+
+def disc(radius_px: float) -> np.ndarray:
+    """The digital disc of a radius in pixels (a structuring element)."""
+    r = int(math.floor(radius_px))
+    yy, xx = np.mgrid[-r:r + 1, -r:r + 1]
+    return (xx * xx + yy * yy) <= radius_px * radius_px
+
+
+def choke(mask: np.ndarray, radius_px: float, min_feature_px: float = 0.0,
+          min_area_px: float = 0.0) -> np.ndarray:
+    """Erode a mask by a disc, then drop what is left thinner than ``min_feature_px``.
+
+    Erosion keeps what lies at least ``radius_px`` inside the edge; slivers narrower than the
+    minimum feature (a screen could not hold them and they would only speckle) are removed by
+    an opening folded into the same pass: erode by ``radius + m/2``, dilate by ``m/2``.  Since
+    digital discs add up under Minkowski sums, the result stays inside the plain erosion, so
+    the choke is never undercut.  Islands smaller than ``min_area_px`` (the stub of a serif
+    left by the choke) go too.  Only the mask's bounding box is processed.
+    """
+    from scipy import ndimage
+
+    half = min_feature_px / 2 if min_feature_px >= 1.0 else 0.0
+    if radius_px + half < 0.5 or not mask.any():
+        return mask.copy()
+    rows = np.flatnonzero(mask.any(axis=1))
+    cols = np.flatnonzero(mask.any(axis=0))
+    pad = int(math.ceil(radius_px + half)) + 1
+    r0, r1 = max(rows[0] - pad, 0), min(rows[-1] + pad + 1, mask.shape[0])
+    c0, c1 = max(cols[0] - pad, 0), min(cols[-1] + pad + 1, mask.shape[1])
+    core = ndimage.binary_erosion(mask[r0:r1, c0:c1], structure=disc(radius_px + half),
+                                  border_value=0)
+    if half:
+        core = ndimage.binary_dilation(core, structure=disc(half))
+    if min_area_px > 0 and core.any():
+        labels, n = ndimage.label(core)
+        small = np.bincount(labels.ravel(), minlength=n + 1) < min_area_px
+        small[0] = False
+        core &= ~small[labels]
+    out = np.zeros_like(mask)
+    out[r0:r1, c0:c1] = core
+    return out
+
+
+def build_layers(artwork: Artwork, colorway: Colorway, dpi: int) -> Layers:
+    """Rasterise the colourway's plates on the separation page, in print order.
+
+    Upper inks knock out the inks printed before them unless they overprint; the underbase is
+    the union of what the non-black inks finally print, choked, at the densest tint above it.
+    """
+    page = Page(artwork.width_pt, artwork.height_pt)
+    k = dpi / 72.0
+    w_px, h_px = round(page.width_pt * k), round(page.height_pt * k)
+    plates = plate_list(artwork, colorway)
+    tops = [p for p in plates if not p.is_underbase]
+    by_ink = dict(ink_layers(artwork, colorway))
+    covers: list[np.ndarray] = []
+    tints: list[np.ndarray] = []
+    for p in tops:
+        cover_u8, tint_u8 = rasterize_shapes(merge(by_ink[p.ink_id or ""]), w_px, h_px, k,
+                                             (page.slug_pt, page.slug_pt))
+        cover, tint = _density(cover_u8, tint_u8)
+        covers.append(cover)
+        tints.append(tint)
+    shape_area = [c.copy() for c in covers]
+    for j, upper in enumerate(tops):
+        if upper.overprint:
+            continue
+        for i in range(j):
+            covers[i] &= ~shape_area[j]
+    rasters = [PlateRaster(p, c, np.where(c, t, 0).astype(np.uint8))
+               for p, c, t in zip(tops, covers, tints, strict=True)]
+    under = [r for r in rasters if r.plate.underbased]
+    if plates and plates[0].is_underbase and under:
+        union = np.zeros((h_px, w_px), bool)
+        density = np.zeros((h_px, w_px), np.uint8)
+        for r in under:
+            inked = r.inked()
+            union |= inked
+            np.maximum(density, np.where(inked, r.tint, 0).astype(np.uint8), out=density)
+        choked = choke(union, plates[0].choke_pt * k, UNDERBASE_MIN_PT * k,
+                       UNDERBASE_MIN_AREA_PT2 * k * k)
+        rasters.insert(0, PlateRaster(plates[0], choked, np.where(choked, density, 0).astype(np.uint8)))
+    return Layers(page, dpi, tuple(rasters))
+
+
+_CACHE: dict[tuple[Any, ...], Layers] = {}
+
+
+def layers(artwork: Artwork, colorway: Colorway, dpi: int) -> Layers:
+    """:func:`build_layers`, remembered for the last artwork and colourway.
+
+    A render writes the PDF (which embeds the underbase) and then the films from the same
+    rasters; the cache makes that one rasterisation instead of two.
+    """
+    key = (artwork, colorway.model_dump_json(), dpi)
+    hit = _CACHE.get(key)
+    if hit is None:
+        if len(_CACHE) >= 2:
+            _CACHE.pop(next(iter(_CACHE)))
+        hit = _CACHE[key] = build_layers(artwork, colorway, dpi)
+    return hit

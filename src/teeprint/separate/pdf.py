@@ -1,0 +1,210 @@
+"""The spot-colour PDF: one ``/Separation`` colour space per plate, drawn with reportlab.
+
+The canvas is built with ``enforceColorSpace='sep'``, so reportlab raises on any RGB or process
+colour: every paint names an ink.  Geometry is the artwork's own M/L/C/Z path strings, replayed
+as PDF path operators under a y-flipping matrix (the artwork's origin is top-left), so the PDF
+is the same vector drawing as the SVG master.  Tints are separation densities.
+
+Plates and overprint: everything is painted with overprint on, so each paint touches only its
+own plate; where an upper ink knocks out a lower one, the lower ink is painted at density 0
+under it first.  The underbase is an image in its own separation (computed by
+:mod:`teeprint.separate.layers`, the same pixels as its film), drawn first.  Marks go in the
+``All`` separation; each plate's label and tint patches in that plate's separation.
+
+reportlab sets an initial Helvetica on every page even when no text is drawn, which leaves an
+unembedded font in the file; the canvas subclass below writes the page preamble without it.
+All type is outlined, so the PDF has no font at all.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+import zlib
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any
+
+from teeprint.artwork import Shape, fmt, ink_layers, merge
+from teeprint.separate.layers import MITER_LIMIT, Layers
+from teeprint.separate.plates import SepPlate
+
+if TYPE_CHECKING:
+    from teeprint.artwork import Artwork
+    from teeprint.catalog import Colorway
+
+_TOKENS = re.compile(r"([MLCZ])([^MLCZ]*)")
+_OPS = {"M": "m", "L": "l", "C": "c", "Z": "h"}
+_CAPS = {"butt": 0, "round": 1, "square": 2}
+
+
+def path_ops(d: str) -> str:
+    """An M/L/C/Z path string as PDF path-construction operators (coordinates unchanged)."""
+    return " ".join(f"{args.strip()} {_OPS[op]}" if args.strip() else _OPS[op]
+                    for op, args in _TOKENS.findall(d))
+
+
+def _pdf_text_string(text: str) -> str:
+    """A PDF text string in UTF-16BE hex, for ActualText."""
+    return "<FEFF" + text.encode("utf-16-be").hex().upper() + ">"
+
+
+class _Painter:
+    """Paints shapes on a reportlab canvas in separation colours, skipping redundant state."""
+
+    def __init__(self, canvas: Any, colours: dict[str, Any]) -> None:
+        self.c = canvas
+        self.colours = colours
+        self._fill: tuple[str, float] | None = None
+        self._stroke: tuple[str, float] | None = None
+        self._width: float | None = None
+        self._cap: str | None = None
+        self._dash: tuple[float, ...] | None = None
+
+    def _colour(self, name: str, density: float) -> Any:
+        return self.colours[name].clone(density=round(density, 4))
+
+    def paint(self, s: Shape, plate: str, density: float) -> None:
+        """Fill or stroke a shape in one plate at a density."""
+        c = self.c
+        key = (plate, round(density, 4))
+        if s.paint == "fill":
+            if self._fill != key:
+                c.setFillColor(self._colour(plate, density))
+                self._fill = key
+            c.addLiteral(path_ops(s.d) + " f")
+            return
+        if self._stroke != key:
+            c.setStrokeColor(self._colour(plate, density))
+            self._stroke = key
+        if self._width != s.width_pt:
+            c.setLineWidth(float(fmt(s.width_pt)))
+            self._width = s.width_pt
+        if self._cap != s.cap:
+            c.setLineCap(_CAPS[s.cap])
+            c.setLineJoin(1 if s.cap == "round" else 0)
+            self._cap = s.cap
+        if self._dash != s.dash_pt:
+            c.setDash(list(s.dash_pt) or [], 0)
+            self._dash = s.dash_pt
+        c.addLiteral(path_ops(s.d) + " S")
+
+
+def _canvas_class() -> Any:
+    from reportlab.pdfgen.canvas import Canvas
+
+    class SeparationCanvas(Canvas):
+        """A canvas whose pages set no initial font (all type here is outlined)."""
+
+        def _make_preamble(self) -> None:
+            self._preamble = "1 0 0 1 0 0 cm"
+
+    return SeparationCanvas
+
+
+def _underbase_image(canvas: Any, colour: Any, pixels: Any) -> str:
+    """Register an 8-bit image in the underbase's Separation space; return its resource name.
+
+    reportlab draws images only in device colour spaces, so the XObject is built from its PDF
+    object classes: each sample is the underbase density (255 = solid).
+    """
+    from reportlab.pdfbase import pdfdoc
+
+    internal, _ = canvas._doc.addColor(colour)
+    h, w = pixels.shape
+    data = zlib.compress(pixels.tobytes(), 6)
+
+    class SeparationImage(pdfdoc.PDFObject):
+        def format(self, document: Any) -> bytes:
+            stream = pdfdoc.PDFStream(content=data, filters=[])
+            d = stream.dictionary
+            d["Type"] = pdfdoc.PDFName("XObject")
+            d["Subtype"] = pdfdoc.PDFName("Image")
+            d["Width"] = w
+            d["Height"] = h
+            d["BitsPerComponent"] = 8
+            d["ColorSpace"] = pdfdoc.PDFObjectReference(internal)
+            d["Filter"] = pdfdoc.PDFArray([pdfdoc.PDFName("FlateDecode")])
+            out: bytes = stream.format(document)
+            return out
+
+    name = "UnderbaseImage"
+    reg = canvas._doc.getXObjectName(name)
+    canvas._doc.Reference(SeparationImage(), reg)
+    canvas._formsinuse.append(name)
+    return str(reg)
+
+
+def separation_pdf(artwork: Artwork, colorway: Colorway, plates: Sequence[SepPlate],
+                   layer_set: Layers | None, marks: Sequence[Shape],
+                   labels: Mapping[str, Sequence[Shape]], info: dict[str, str]) -> bytes:
+    """Write the separated PDF; ``marks`` go on every plate, ``labels[plate]`` on its own.
+
+    ``layer_set`` supplies the underbase pixels (required when ``plates`` has an underbase).
+    Marks and labels are in page coordinates (points, origin top-left).
+    """
+    from reportlab.lib.colors import CMYKColorSep
+
+    page = layer_set.page if layer_set is not None else None
+    if page is None:
+        from teeprint.separate.plates import Page
+
+        page = Page(artwork.width_pt, artwork.height_pt)
+    buf = io.BytesIO()
+    canvas = _canvas_class()(
+        buf, pagesize=(page.width_pt, page.height_pt), invariant=1, pageCompression=1,
+        enforceColorSpace="sep", trimBox=page.trim_box(), bleedBox=page.bleed_box(),
+        cropBox=(0, 0, page.width_pt, page.height_pt))
+    canvas.setTitle(info.get("title", artwork.title))
+    canvas.setAuthor(info.get("author", ""))
+    canvas.setSubject(info.get("subject", ""))
+    canvas.setCreator("teeprint")
+    canvas.setKeywords(", ".join(p.name for p in plates))
+    colours: dict[str, Any] = {p.name: CMYKColorSep(*p.cmyk, spotName=p.name) for p in plates}
+    colours["All"] = CMYKColorSep(1, 1, 1, 1, spotName="All")
+    painter = _Painter(canvas, colours)
+
+    # Artwork, in artboard coordinates: origin at the trim's top-left, y down.
+    canvas.saveState()
+    canvas.transform(1, 0, 0, -1, page.slug_pt, page.slug_pt + page.art_h_pt)
+    canvas.addLiteral(f"{fmt(MITER_LIMIT)} M")
+    canvas.setFillOverprint(True)
+    canvas.setStrokeOverprint(True)
+    tops = [p for p in plates if not p.is_underbase]
+    if plates and plates[0].is_underbase:
+        if layer_set is None:
+            msg = "an underbase plate needs the rasterised layers"
+            raise ValueError(msg)
+        ub = layer_set.plates[0]
+        rows, cols = layer_set.art_slice()
+        reg = _underbase_image(canvas, colours[plates[0].name], ub.tint[rows, cols])
+        canvas.addLiteral(f"q {fmt(page.art_w_pt)} 0 0 {fmt(-page.art_h_pt)} 0 "
+                          f"{fmt(page.art_h_pt)} cm /{reg} Do Q")
+    by_ink = dict(ink_layers(artwork, colorway))
+    for j, plate in enumerate(tops):
+        lower = [] if plate.overprint else tops[:j]
+        for s in merge(by_ink[plate.ink_id or ""]):
+            if s.text_pt is not None:
+                canvas.addLiteral(f"/Span <</ActualText {_pdf_text_string(s.label)} "
+                                  f"/TextPt {fmt(s.text_pt)}>> BDC")
+            for below in lower:
+                painter.paint(s, below.name, 0.0)
+            painter.paint(s, plate.name, s.tint)
+            if s.text_pt is not None:
+                canvas.addLiteral("EMC")
+    canvas.restoreState()
+
+    # Marks and labels, in page coordinates (origin top-left, y down).
+    painter = _Painter(canvas, colours)
+    canvas.saveState()
+    canvas.transform(1, 0, 0, -1, 0, page.height_pt)
+    canvas.setFillOverprint(True)
+    canvas.setStrokeOverprint(True)
+    for s in marks:
+        painter.paint(s, "All", s.tint)
+    for plate in plates:
+        for s in labels.get(plate.name, ()):
+            painter.paint(s, plate.name, s.tint)
+    canvas.restoreState()
+    canvas.showPage()
+    canvas.save()
+    return buf.getvalue()
