@@ -64,6 +64,15 @@ class _Model(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
 
+def _surname(name: str) -> str:
+    """The family name, keeping lowercase particles: ``Laurens van der Maaten`` -> ``van der Maaten``."""
+    words = name.split()
+    start = len(words) - 1
+    while start > 1 and words[start - 1] in {"van", "von", "der", "den", "de", "del", "la", "le", "du", "da", "di"}:
+        start -= 1
+    return " ".join(words[start:])
+
+
 class Reference(_Model):
     """Where the figure comes from: authors, year, venue (and optionally the paper's title)."""
 
@@ -75,8 +84,8 @@ class Reference(_Model):
     def short(self) -> str:
         """``Belkin et al. 2019, PNAS`` style citation."""
         names = [a.strip() for a in re.split(r",| and ", self.authors) if a.strip()]
-        lead = names[0].split()[-1] if names else self.authors
-        who = lead if len(names) == 1 else (f"{lead} & {names[1].split()[-1]}" if len(names) == 2
+        lead = _surname(names[0]) if names else self.authors
+        who = lead if len(names) == 1 else (f"{lead} & {_surname(names[1])}" if len(names) == 2
                                              else f"{lead} et al.")
         return f"{who} {self.year}, {self.venue}"
 
