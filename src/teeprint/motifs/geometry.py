@@ -12,6 +12,7 @@ large plate or a strip of snapshots, with class means joined and optional refere
 from __future__ import annotations
 
 import math
+import re
 import string
 from typing import Any, Literal
 
@@ -60,7 +61,12 @@ def format_text(template: str, data: FigureData) -> str:
                 msg = f"label {template!r} names {name!r}, which is not a scalar"
                 raise ValueError(msg)
             scalars[name] = value.item()
-    return template.format(**scalars)
+    return minus_signs(template.format(**scalars))
+
+
+def minus_signs(text: str) -> str:
+    """Typeset negative numbers with a true minus sign rather than a hyphen."""
+    return re.sub(r"(?<![\w.])-(?=\d|\.\d)", "−", text)
 
 
 def arc(path: PathBuilder, cx: float, cy: float, r: float, a0_deg: float, a1_deg: float,
@@ -342,3 +348,212 @@ def _side(data: FigureData, p: VectorStarParams, side: Box, ts: Typesetter,
 
 Glyph = Literal["disc", "ring", "cross", "square", "triangle", "diamond"]
 GLYPHS: tuple[Glyph, ...] = ("disc", "ring", "cross", "triangle", "square", "diamond")
+
+
+def glyph(path_fill: PathBuilder, path_stroke: PathBuilder, kind: Glyph, x: float, y: float,
+          r: float) -> None:
+    """One point mark; filled kinds go to ``path_fill``, outlined kinds to ``path_stroke``."""
+    if kind == "disc":
+        path_fill.circle(x, y, r)
+    elif kind == "ring":
+        path_stroke.circle(x, y, r)
+    elif kind == "cross":
+        d = r * 0.95
+        path_stroke.move(x - d, y - d).line(x + d, y + d).move(x - d, y + d).line(x + d, y - d)
+    elif kind == "triangle":
+        path_fill.move(x, y - 1.15 * r).line(x + r, y + 0.6 * r).line(x - r, y + 0.6 * r).close()
+    elif kind == "square":
+        path_stroke.rect(x - 0.85 * r, y - 0.85 * r, 1.7 * r, 1.7 * r)
+    else:
+        path_fill.move(x, y - 1.2 * r).line(x + r, y).line(x, y + 1.2 * r).line(x - r, y).close()
+
+
+class PointParams(Params):
+    """Which point clouds to draw, how to group them and what to join."""
+
+    points: str = Field(description="array (n, 2), or (s, n, 2) for s snapshots")
+    classes: str | None = Field(None, description="integer class of each point")
+    layout: Literal["single", "row", "feature"] = "feature"
+    snapshot_values: str | None = None
+    snapshot_label: str = Field("", max_length=60, description="format fields: {value}, {extra}")
+    snapshot_extra: str | None = Field(None, description="array (s,) printed as {extra}")
+    means: str | None = Field(None, description="array (s, k, 2): class means joined by a polygon")
+    rays: str | None = Field(None, description="array (s, k, 2): directions drawn from the centre")
+    class_names: tuple[str, ...] = Field((), max_length=len(GLYPHS))
+    title: str = Field("", max_length=60)
+    note: str = Field("", max_length=80, description="a line under the main panel; {name} fields")
+    glyph_pt: float = Field(6.5, ge=2.5, le=10.0)
+    align: bool = Field(True, description="turn the plane so the first class ends straight up")
+    side_width: float = Field(0.24, ge=0.15, le=0.4)
+
+
+def _panel_frame(b: Box) -> list[Shape]:
+    """Hairline square with engraved corner ticks."""
+    shapes = [stroke(PathBuilder().rect(b.x, b.y, b.w, b.h), HAIR_PT, cap="butt")]
+    ticks = PathBuilder()
+    t = min(14.0, b.w * 0.08)
+    for cx, cy, sx, sy in ((b.x, b.y, 1, 1), (b.right, b.y, -1, 1), (b.x, b.bottom, 1, -1),
+                           (b.right, b.bottom, -1, -1)):
+        ticks.move(cx - sx * 5, cy + sy * t).line(cx - sx * 5, cy - sy * 5).line(cx + sx * t, cy - sy * 5)
+    shapes.append(stroke(ticks, HAIR_PT, cap="butt"))
+    return shapes
+
+
+def _cloud(pts: np.ndarray, labels: np.ndarray, b: Box, glyph_r: float, means: np.ndarray | None,
+           rays: np.ndarray | None, accent: bool) -> list[Shape]:
+    """One snapshot in its square: glyphs by class, the means' polygon, reference rays."""
+    extent_pts = [pts] + ([means] if means is not None else [])
+    allp = np.concatenate(extent_pts)
+    lo, hi = allp.min(axis=0), allp.max(axis=0)
+    centre = (lo + hi) / 2
+    half = float(np.max(hi - lo)) / 2 or 1.0
+    inner = b.inset(glyph_r + 12)
+    sc = min(inner.w, inner.h) / 2 / half
+    cx, cy = inner.cx, inner.cy
+
+    def to_xy(v: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        return cx + (v[..., 0] - centre[0]) * sc, cy - (v[..., 1] - centre[1]) * sc
+
+    shapes: list[Shape] = []
+    if rays is not None:
+        path = PathBuilder()
+        oxa, oya = to_xy(allp.mean(axis=0) if means is None else means.mean(axis=0))
+        ox, oy = float(oxa), float(oya)
+        for d in rays:
+            norm = float(np.hypot(d[0], d[1])) or 1.0
+            ux, uy = float(d[0]) / norm, -float(d[1]) / norm
+            # Run to the frame, whichever side comes first.
+            reach = min((b.right - 4 - ox) / ux if ux > 1e-9 else math.inf,
+                        (b.x + 4 - ox) / ux if ux < -1e-9 else math.inf,
+                        (b.bottom - 4 - oy) / uy if uy > 1e-9 else math.inf,
+                        (b.y + 4 - oy) / uy if uy < -1e-9 else math.inf)
+            path.move(ox, oy).line(ox + ux * reach, oy + uy * reach)
+        shapes.append(stroke(path, HAIR_PT, "ink", GHOST_TINT, cap="butt", dash_pt=(5.0, 4.0)))
+    if means is not None and len(means) >= 2:
+        mx, my = to_xy(means)
+        order = np.argsort(np.arctan2(-(my - my.mean()), mx - mx.mean()))
+        mx, my = mx[order], my[order]
+        if accent and len(means) >= 3:
+            shapes.append(stroke(hatch_polygon(mx, my, 45.0, HATCH_GAP_PT), HAIR_PT, "ink",
+                                 HATCH_TINT, cap="butt"))
+        shapes.append(stroke(PathBuilder().polyline(mx, my, closed=len(means) >= 3),
+                             THIN_PT if accent else HAIR_PT, "accent" if accent else "ink"))
+    px, py = to_xy(pts)
+    fills, strokes = PathBuilder(), PathBuilder()
+    for x, y, c in zip(px.tolist(), py.tolist(), labels.tolist(), strict=True):
+        glyph(fills, strokes, GLYPHS[int(c) % len(GLYPHS)], x, y, glyph_r)
+    if not fills.empty:
+        shapes.append(fill(fills))
+    if not strokes.empty:
+        shapes.append(stroke(strokes, HAIR_PT if glyph_r < 4 else THIN_PT, cap="butt"))
+    return shapes
+
+
+@motif("point-geometry", PointParams)
+def point_geometry(data: FigureData, p: PointParams, ctx: MotifContext) -> list[Shape]:
+    """Point clouds by class, as one plate, a strip, or a large final view with its history."""
+    box, ts = ctx.box, ctx.type
+    pts = np.asarray(data[p.points], float)
+    if pts.ndim == 2:
+        pts = pts[None]
+    if pts.ndim != 3 or pts.shape[2] != 2 or pts.shape[0] < 1:
+        msg = f"point-geometry needs (n, 2) or (s, n, 2) points, {p.points!r} has {pts.shape}"
+        raise ValueError(msg)
+    s, n, _ = pts.shape
+    labels = (np.asarray(data[p.classes]).astype(int).ravel() if p.classes
+              else np.zeros(n, int))
+    if labels.size != n:
+        msg = f"{labels.size} class labels for {n} points"
+        raise ValueError(msg)
+
+    def per_snapshot(name: str | None) -> np.ndarray | None:
+        if name is None:
+            return None
+        arr = np.asarray(data[name], float)
+        arr = arr[None] if arr.ndim == 2 else arr
+        if arr.shape[0] != s or arr.ndim != 3 or arr.shape[2] != 2:
+            msg = f"{name!r} must hold (k, 2) points for each of the {s} snapshots"
+            raise ValueError(msg)
+        return arr
+
+    means, rays = per_snapshot(p.means), per_snapshot(p.rays)
+    if p.align:
+        # Distances and angles are all these figures claim, so the plane may be turned: put the
+        # first class's final centroid straight up and keep that turn for every snapshot.
+        last = pts[-1]
+        d = last[labels == labels.min()].mean(axis=0) - last.mean(axis=0)
+        turn = math.pi / 2 - math.atan2(d[1], d[0])
+        rot = np.array([[math.cos(turn), -math.sin(turn)], [math.sin(turn), math.cos(turn)]])
+        pts = pts @ rot.T
+        means = None if means is None else means @ rot.T
+        rays = None if rays is None else rays @ rot.T
+    values = (np.asarray(data[p.snapshot_values], float).ravel() if p.snapshot_values
+              else np.arange(s, dtype=float))
+    extra = (np.asarray(data[p.snapshot_extra], float).ravel() if p.snapshot_extra
+             else np.zeros(s))
+    shapes: list[Shape] = []
+    top = box.y
+    if p.title:
+        shapes.append(ts.line(format_text(p.title, data).upper(), "mono", LABEL_PT - 2, box.x,
+                              box.y + LABEL_PT - 2, tracking_em=0.12))
+        top += LABEL_PT + 12
+    label_h = TICK_PT + 14 if p.snapshot_label else 0.0
+    legend_h = 30.0 if p.class_names else 0.0
+    note_h = 24.0 if p.note else 0.0
+    area = Box(box.x, top, box.w, box.bottom - top)
+
+    def label(i: int) -> str:
+        return p.snapshot_label.format(value=float(values[i]), extra=float(extra[i])) if p.snapshot_label else ""
+
+    def panel(i: int, b: Box, big: bool) -> None:
+        r = p.glyph_pt if big else max(2.5, p.glyph_pt * 0.6)
+        shapes.extend(_panel_frame(b))
+        shapes.extend(_cloud(pts[i], labels, b, r,
+                             None if means is None else means[i],
+                             None if rays is None else rays[i], accent=big))
+        text = label(i)
+        if text:
+            shapes.append(ts.line(text, "mono", TICK_PT, b.x, b.bottom + TICK_PT + 8))
+
+    if p.layout == "feature" and s > 1:
+        side_w = area.w * p.side_width
+        main_h = area.h - label_h - legend_h - note_h
+        size = min(area.w - side_w - 24, main_h)
+        main = Box(area.x, area.y, size, size)
+        panel(s - 1, main, True)
+        col = Box(main.right + 24 + (area.w - side_w - 24 - size), area.y, side_w, area.h)
+        cell_h = col.h / (s - 1)
+        small = min(col.w, cell_h - label_h - 6)
+        if small < 40:
+            msg = "too many snapshots for the side column; keep fewer or widen side_width"
+            raise ValueError(msg)
+        for i in range(s - 1):
+            panel(i, Box(col.x, col.y + i * cell_h, small, small), False)
+        foot = main.bottom + label_h
+    elif p.layout == "row" and s > 1:
+        gap = 18.0
+        size = min((area.w - gap * (s - 1)) / s, area.h - label_h - legend_h - note_h)
+        for i in range(s):
+            panel(i, Box(area.x + i * (size + gap), area.y, size, size), i == s - 1)
+        foot = area.y + size + label_h
+    else:
+        size = min(area.w, area.h - label_h - legend_h - note_h)
+        main = Box(area.x + (area.w - size) / 2, area.y, size, size)
+        panel(s - 1, main, True)
+        foot = main.bottom + label_h
+    if p.note:
+        shapes.append(ts.line(format_text(p.note, data), "mono", TICK_PT, area.x, foot + 22))
+        foot += note_h
+    if p.class_names:
+        x = area.x
+        y = foot + 24
+        fills, strokes = PathBuilder(), PathBuilder()
+        for c, name in enumerate(p.class_names):
+            glyph(fills, strokes, GLYPHS[c % len(GLYPHS)], x + 6, y - 4, p.glyph_pt)
+            shapes.append(ts.line(name, "mono", TICK_PT, x + 20, y))
+            x += 20 + ts.measure(name, "mono", TICK_PT) + 26
+        if not fills.empty:
+            shapes.append(fill(fills))
+        if not strokes.empty:
+            shapes.append(stroke(strokes, THIN_PT, cap="butt"))
+    return shapes
