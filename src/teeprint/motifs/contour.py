@@ -606,7 +606,7 @@ def _legend(rows: list[list[tuple[str, LegendLayer, float]]], box: Box, ts: Type
                 elif layer.marker == "dots":
                     shapes.append(fill(PathBuilder().circle(x + _SAMPLE_W / 2, mid, 2.6), role))
             else:
-                g, stroked = _glyph(layer.shape, x + _SAMPLE_W / 2, mid, max(layer.size_pt, 3.0))
+                g, stroked = _glyph(layer.shape, x + _SAMPLE_W / 2, mid, min(max(layer.size_pt, 3.0), 6.0))
                 shapes.append(stroke(g, HAIR_PT, layer.role, layer.tint) if stroked
                               else fill(g, layer.role, layer.tint))
             shapes.append(ts.line(text, "mono", TICK_PT, x + _SAMPLE_W + 10, y))
