@@ -277,6 +277,102 @@ def shop_export(
             info(line)
 
 
+@app.command()
+def separate(
+    slug: Annotated[str, typer.Argument(help="Specimen slug, e.g. double-descent.")],
+    colorway: Annotated[list[str] | None, typer.Option("--colorway", "-c", help="Colourway (repeatable; default: all of the specimen's).")] = None,
+    out: Annotated[Path, typer.Option("--out", "-o", help="Output folder; files go to OUT/SLUG/.")] = Path("out"),
+    lpi: Annotated[float | None, typer.Option("--lpi", help="Halftone frequency on the films, 35-65 LPI (default: [print].lpi, 55).")] = None,
+    angle: Annotated[float | None, typer.Option("--angle", help="Screen angle in degrees, 0-90 (default: [print].angle_deg, 22.5).")] = None,
+    film_dpi: Annotated[int | None, typer.Option("--film-dpi", help="Film resolution, 300 or 600 dpi (default: [print].film_dpi, 300).")] = None,
+    seed: Annotated[int | None, typer.Option("--seed", min=0, max=2**32 - 1, help="Override the specimen's seed.")] = None,
+) -> None:
+    """Write screen-printing separations: a spot-colour PDF and one halftoned film per plate."""
+    with guarded():
+        from teeprint import pipeline
+        from teeprint.export import write_outputs
+        from teeprint.separate import ScreenSettings
+
+        cat = catalog()
+        opts = {"lpi": lpi, "angle": angle, "film_dpi": film_dpi}
+        screen = ScreenSettings.from_options(opts, cat.settings.print)  # bad options fail first
+        spec = cat.specimen(slug)
+        cws = cat.resolve_colorways(spec, colorway or [])
+        outputs = pipeline.render(cat, spec, cws, seed=seed, targets=("separation-pdf", "film"),
+                                  options=opts, progress=info if sys.stderr.isatty() else None)
+        for p in write_outputs(out / spec.slug, outputs):
+            typer.echo(str(p))
+        for o in outputs:
+            if o.kind == "separation-pdf":
+                info(f"{spec.slug}/{o.colorway}: {len(o.extra['plates'])} plates "
+                     f"({', '.join(o.extra['plates'])}); films at {screen.lpi:g} LPI, "
+                     f"{screen.angle_deg:g} deg, {screen.film_dpi} dpi")
+
+
+@app.command()
+def preflight(
+    targets: Annotated[list[str] | None, typer.Argument(help="Specimen slugs, or files teeprint wrote: a print .png, a master .svg, a separations .pdf.")] = None,
+    all_: Annotated[bool, typer.Option("--all", help="Every specimen of the archive.")] = False,
+    colorway: Annotated[list[str] | None, typer.Option("--colorway", "-c", help="Colourway (repeatable; for a file: the palette to check it against).")] = None,
+    preset: Annotated[str | None, typer.Option("--preset", help="Check at this print size only (default: the smallest scale of all presets, 12x16 = 80 %).")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the reports as JSON instead of tables.")] = False,
+    png: Annotated[bool, typer.Option("--png/--no-png", help="Render and check each DTG print PNG too (slower).")] = True,
+    out: Annotated[Path, typer.Option("--out", "-o", help="Where specimen reports go: OUT/SLUG/SLUG--COLOURWAY--preflight.json.")] = Path("out"),
+) -> None:
+    """Check print rules (line and type sizes, inks, alpha, colours, print area, file size).
+
+    Every violation is listed; the exit code is 1 when any is an error.
+    """
+    with guarded():
+        import json
+
+        from rich.console import Console
+
+        from teeprint import pipeline
+        from teeprint import preflight as pf
+        from teeprint.errors import TeeprintError
+        from teeprint.export import atomic_write, write_outputs
+
+        cat = catalog()
+        names = [s.slug for s in cat.specimens()] if all_ else list(targets or [])
+        if not names:
+            msg = "name a specimen slug or a file to preflight (or pass --all)"
+            raise TeeprintError(msg)
+        console = Console(highlight=False, soft_wrap=False)
+        reports: list[pf.Report] = []
+        for name in names:
+            path = Path(name)
+            if path.suffix.lower() in (".png", ".svg", ".pdf"):
+                asked = colorway[0] if colorway else None
+                report = pf.check_file(path, cat, colorway=asked, preset=preset)
+                atomic_write(path.with_name(path.name + ".preflight.json"), report.to_json().encode())
+                reports.append(report)
+            else:
+                spec = cat.specimen(name)
+                plate = pipeline.draw_plate(cat, spec)
+                made = []
+                for cw in cat.resolve_colorways(spec, colorway or []):
+                    data = pipeline.print_png(plate, cw, preset or "15x18").data if png else None
+                    report = pf.check_plate(plate, cw, cat.settings.print, print_png=data,
+                                            png_preset=preset or "15x18", preset=preset)
+                    reports.append(report)
+                    made.append(pipeline.Output(
+                        pipeline.file_stem(spec.slug, cw.id, "preflight") + ".json", "preflight",
+                        report.to_json().encode(), cw.id,
+                        extra={"ok": report.ok, "errors": len(report.errors),
+                               "screens": len(report.screens)}))
+                write_outputs(out / spec.slug, made)
+            if not as_json:
+                console.print(pf.rich_report(reports[-1]))
+        if as_json:
+            typer.echo(json.dumps([r.to_dict() for r in reports], indent=1, sort_keys=True,
+                                  ensure_ascii=False))
+        failed = [r for r in reports if not r.ok]
+        info(f"preflight: {len(reports) - len(failed)} passed, {len(failed)} failed")
+        if failed:
+            raise typer.Exit(1)
+
+
 def main() -> None:
     """Console-script entry point."""
     app()

@@ -23,7 +23,7 @@ KINDS = ("master-svg", "print-png", "separation-pdf", "film", "mockup", "figure-
 DEFAULT_TARGETS = ("master-svg", "print-png", "figure-data")
 
 #: Modules that add stages (and their kinds) to :data:`EXTRA_STAGES` when imported.
-STAGE_MODULES: tuple[str, ...] = ()
+STAGE_MODULES: tuple[str, ...] = ("teeprint.separate", "teeprint.preflight")
 
 
 @dataclass(frozen=True)
@@ -154,5 +154,9 @@ def render(catalog: Catalog, spec: Specimen, colorways: Sequence[Colorway], *,
         for kind in KINDS:
             if kind in wanted and kind in EXTRA_STAGES:
                 note(f"{spec.slug}/{cw.id}: {kind}")
-                outputs.extend(EXTRA_STAGES[kind](plate, cw, {"preset": preset, **(options or {})}))
+                # Stages see the catalog (settings, fonts) and what was made so far
+                # (preflight reads the print PNG).
+                outputs.extend(EXTRA_STAGES[kind](plate, cw, {
+                    "preset": preset, "catalog": catalog, "outputs": tuple(outputs),
+                    **(options or {})}))
     return outputs

@@ -9,7 +9,9 @@ Plates and overprint: everything is painted with overprint on, so each paint tou
 own plate; where an upper ink knocks out a lower one, the lower ink is painted at density 0
 under it first.  The underbase is an image in its own separation (computed by
 :mod:`teeprint.separate.layers`, the same pixels as its film), drawn first.  Marks go in the
-``All`` separation; each plate's label and tint patches in that plate's separation.
+``All`` separation; each plate's label and tint patches in that plate's separation, all of
+them inside ``/Artifact`` marked content (printer's marks, not art).  Outlined type is marked
+too (``/Span`` with its ``ActualText`` and set size), so the file can be preflighted on its own.
 
 reportlab sets an initial Helvetica on every page even when no text is drawn, which leaves an
 unembedded font in the file; the canvas subclass below writes the page preamble without it.
@@ -199,11 +201,13 @@ def separation_pdf(artwork: Artwork, colorway: Colorway, plates: Sequence[SepPla
     canvas.transform(1, 0, 0, -1, 0, page.height_pt)
     canvas.setFillOverprint(True)
     canvas.setStrokeOverprint(True)
+    canvas.addLiteral("/Artifact <</Type /Pagination>> BDC")
     for s in marks:
         painter.paint(s, "All", s.tint)
     for plate in plates:
         for s in labels.get(plate.name, ()):
             painter.paint(s, plate.name, s.tint)
+    canvas.addLiteral("EMC")
     canvas.restoreState()
     canvas.showPage()
     canvas.save()
