@@ -468,6 +468,24 @@ def _local(catalog: Catalog, work: list[tuple[Job, list[Colorway]]], jobs: int) 
                     yield JobOutput(job.slug, [], 0.0, _one_line(exc))
 
 
+def _probe(address: str) -> None:
+    """Fail at once, in one line, when nothing listens at a ``tcp://`` scheduler address
+    (the Dask client would otherwise retry until its timeout)."""
+    import socket
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(address if "://" in address else f"tcp://{address}")
+    if parts.scheme != "tcp" or not parts.hostname:
+        return
+    try:
+        with socket.create_connection((parts.hostname, parts.port or 8786), timeout=10):
+            pass
+    except OSError as exc:
+        msg = (f"--scheduler {address}: cannot reach the Dask scheduler ({exc.strerror or exc}); "
+               "start one with `dask scheduler` and workers with `dask worker ADDRESS`")
+        raise TeeprintError(msg) from None
+
+
 def _dask(catalog: Catalog, work: list[tuple[Job, list[Colorway]]], address: str) -> Iterator[JobOutput]:
     """Render on a Dask distributed cluster; the bytes come back here to be written."""
     try:
@@ -475,6 +493,7 @@ def _dask(catalog: Catalog, work: list[tuple[Job, list[Colorway]]], address: str
     except ImportError:
         msg = "--scheduler needs dask[distributed]; pip install 'dask[distributed]'"
         raise TeeprintError(msg) from None
+    _probe(address)
     try:
         client = Client(address, timeout="20s", set_as_default=False)
     except (OSError, TimeoutError) as exc:
@@ -485,7 +504,7 @@ def _dask(catalog: Catalog, work: list[tuple[Job, list[Colorway]]], address: str
         cat = client.scatter(_fresh_catalog(catalog), broadcast=True)
         futures = {client.submit(render_job, cat, cws, job, pure=False,
                                  key=f"teeprint-{job.slug}-{job.key[:16]}"): job for job, cws in work}
-        for fut in as_completed(futures):
+        for fut in as_completed(list(futures), loop=client.loop):
             job = futures[fut]
             try:
                 yield fut.result()
