@@ -382,3 +382,13 @@ def test_live_units_follow_paths():
     assert live[0].tolist() == [False, False] and live[1].tolist() == [False, False]
     live = live_units([np.array([[1.0, 0.0], [0.0, 0.0]]), np.array([[1.0], [0.0]])])
     assert live[0].tolist() == [True, False] and live[1].tolist() == [True, False]
+
+
+@pytest.mark.parametrize("slug", sorted(SLUGS))
+def test_plate_draws_inside_the_figure_panel(catalog, slug):
+    from teeprint import motifs, pipeline
+    from teeprint.plate import FIGURE_BOX
+
+    spec = catalog.specimen(slug)
+    shapes = motifs.draw(spec, _data(slug), FIGURE_BOX, pipeline.typesetter(catalog))
+    _inside(shapes, FIGURE_BOX)

@@ -166,14 +166,14 @@ class Surface(Params):
     style: Literal["solid", "dashed", "accent"] = "solid"
     index_every: int = Field(4, ge=0, le=20, description="every n-th line is drawn heavier (0: none)")
     stipple: bool = False
-    label: str = Field("", max_length=40)
+    label: str = Field("", max_length=60)
 
 
 class PathLayer(Params):
     """Paths from an array of shape (T, 2) or (S, T, 2) (S runs of T points)."""
 
     xy: str
-    label: str = Field("", max_length=40)
+    label: str = Field("", max_length=60)
     style: Style = "solid"
     marker: Literal["none", "dots", "arrows"] = "dots"
     every: int = Field(1, ge=1, le=10000, description="dots: every n-th iterate gets a dot")
@@ -193,7 +193,7 @@ class PointLayer(Params):
     """A cloud of points, shape (N, 2)."""
 
     xy: str
-    label: str = Field("", max_length=40)
+    label: str = Field("", max_length=60)
     shape: Literal["dot", "ring", "cross", "square"] = "dot"
     size_pt: float = Field(2.6, ge=1.2, le=20.0, description="radius or half-size of each glyph")
     role: Literal["ink", "accent"] = "ink"

@@ -94,19 +94,23 @@ def _graph(mats: list[np.ndarray], sizes: list[int], area: Box, labels: tuple[st
     node_r = float(np.clip(gap * 0.28, 2.6, 7.0))
     ys = [body.cy + (np.arange(n) - (n - 1) / 2) * gap for n in sizes]
     top = max(float(np.abs(m).max()) for m in mats) or 1.0
-    buckets = {0.45: PathBuilder(), 0.7: PathBuilder(), 1.0: PathBuilder()}
+    live = live_units(mats)
+    # Edges on a live input-to-output path are inked by magnitude; stranded ones are ghosts.
+    buckets = {GHOST_TINT: PathBuilder(), 0.6: PathBuilder(), 0.8: PathBuilder(), 1.0: PathBuilder()}
     for li, m in enumerate(mats):
         ii, jj = np.nonzero(m)
         mag = np.abs(m[ii, jj]) / top
         for i, j, a in zip(ii.tolist(), jj.tolist(), mag.tolist(), strict=True):
-            tint = 0.45 if a < 0.25 else (0.7 if a < 0.55 else 1.0)
+            if not (live[li][i] and live[li + 1][j]):
+                tint = GHOST_TINT
+            else:
+                tint = 0.6 if a < 0.25 else (0.8 if a < 0.55 else 1.0)
             buckets[tint].move(float(xs[li]) + node_r, float(ys[li][i])).line(
                 float(xs[li + 1]) - node_r, float(ys[li + 1][j]))
     shapes: list[Shape] = []
     for tint, path in buckets.items():
         if not path.empty:
             shapes.append(stroke(path, HAIR_PT if tint < 1.0 else THIN_PT, "ink", tint))
-    live = live_units(mats)
     alive_p, dead_p = PathBuilder(), PathBuilder()
     for li, n in enumerate(sizes):
         for k in range(n):
