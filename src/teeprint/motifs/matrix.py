@@ -126,6 +126,33 @@ def halftone(values: np.ndarray, grid: Box, *, vmax: float, signed: bool,
     return shapes
 
 
+def needles(values: np.ndarray, grid: Box, *, vmax: float, signed: bool,
+            accent: np.ndarray | None = None, dot_scale: float = 0.9) -> list[Shape]:
+    """One upright bar per cell, its height proportional to ``|value| / vmax``.
+
+    For wide, short matrices (a spectrum per neuron) cells are tall and narrow, where discs
+    would shrink to specks; bars standing on each row's baseline read like engraved hatching
+    whose length carries the value.  Negative values hang below the row's midline when signed.
+    """
+    rows, cols = values.shape
+    cw, ch = grid.w / cols, grid.h / rows
+    bar_w = max(dot_scale * cw * 0.7, HAIR_PT)
+    h_max = dot_scale * ch * (0.5 if signed else 1.0)
+    frac = np.clip(np.abs(values) / vmax, 0.0, 1.0)
+    paths = {"ink": PathBuilder(), "accent": PathBuilder()}
+    for i in range(rows):
+        base = grid.y + (i + 0.5) * ch if signed else grid.y + (i + 0.5 + dot_scale / 2) * ch
+        for j in range(cols):
+            h = float(frac[i, j]) * h_max
+            if h < 1.0:
+                continue
+            x = grid.x + (j + 0.5) * cw - bar_w / 2
+            role = "accent" if accent is not None and bool(accent[i, j]) else "ink"
+            top = base - h if (values[i, j] >= 0 or not signed) else base
+            paths[role].rect(x, top, bar_w, h)
+    return [fill(path, role) for role, path in paths.items() if not path.empty]
+
+
 def _clip_segment(x0: float, y0: float, dx: float, dy: float, box: Box) -> tuple[float, float] | None:
     """Liang-Barsky: the parameter interval of the line p0 + t d inside ``box`` (t in 0..1)."""
     t0, t1 = 0.0, 1.0
@@ -235,7 +262,7 @@ class Panel(Params):
 
     array: str
     at: tuple[float, float, float, float] = (0.0, 0.0, 1.0, 1.0)
-    kind: Literal["dots", "rows", "regions"] = "dots"
+    kind: Literal["dots", "bars", "rows", "regions"] = "dots"
     title: str = Field("", max_length=60)
     transpose: bool = False
     signed: bool | None = None
@@ -255,6 +282,7 @@ class Panel(Params):
     classes: tuple[str, ...] = Field((), max_length=len(REGION_ENGRAVING))
     accent_class: int | None = Field(None, ge=0, lt=len(REGION_ENGRAVING))
     key: bool = True
+    row_scale: Literal["shared", "each"] = "shared"
 
     @model_validator(mode="after")
     def _inside(self) -> Panel:
@@ -337,7 +365,7 @@ def draw_panel(data: FigureData, p: Panel, box: Box, ts: Typesetter,
     head = col_h + 10 if col_labels else 0.0
     if col_title:
         head += LABEL_PT + 8
-    key_h = 34.0 if (p.key and p.kind == "dots") else 0.0
+    key_h = {"dots": 34.0, "bars": 46.0}.get(p.kind, 0.0) if p.key else 0.0
     pad = 4.0  # the frame sits this far outside the cells; keep it inside the panel
     avail = Box(box.x + left + pad, top + head + pad, box.w - left - 2 * pad - PANEL_GAP_PT,
                 box.bottom - top - head - key_h - 2 * pad)
@@ -365,6 +393,9 @@ def draw_panel(data: FigureData, p: Panel, box: Box, ts: Typesetter,
     if p.kind == "dots":
         shapes += halftone(values, grid, vmax=vmax, signed=signed, accent=accent,
                            dot_scale=p.dot_scale)
+    elif p.kind == "bars":
+        shapes += needles(values, grid, vmax=vmax, signed=signed, accent=accent,
+                          dot_scale=p.dot_scale)
     else:
         shapes += _traces(data, p, values, grid, vmax, signed)
     ticks = PathBuilder()
@@ -396,8 +427,11 @@ def draw_panel(data: FigureData, p: Panel, box: Box, ts: Typesetter,
         shapes.append(ts.line(col_title.upper(), "mono", LABEL_PT - 2, grid.cx,
                               grid.y - pad - col_h - (18 if col_labels else 10), anchor="middle",
                               tracking_em=0.12))
-    if key_h:
+    if key_h and p.kind == "dots":
         shapes += _dot_key(grid, vmax, signed, p.dot_scale * 0.5 * min(cw, ch), ts, pad)
+    elif key_h:
+        shapes += _bar_key(grid, vmax, max(p.dot_scale * cw * 0.7, HAIR_PT),
+                           p.dot_scale * ch * (0.5 if signed else 1.0), ts, pad)
     return shapes
 
 
@@ -450,9 +484,31 @@ def _dot_key(grid: Box, vmax: float, signed: bool, r_max: float, ts: Typesetter,
     return shapes
 
 
+def _bar_key(grid: Box, vmax: float, bar_w: float, h_max: float, ts: Typesetter,
+             pad: float) -> list[Shape]:
+    """A legend under the grid: bars for a quarter, half and all of vmax, each with its value."""
+    h_show = min(h_max, 24.0)
+    base = grid.bottom + pad + 12 + h_show
+    x = grid.x
+    shapes: list[Shape] = []
+    bars = PathBuilder()
+    for frac in (0.25, 0.5, 1.0):
+        h = h_show * frac
+        bars.rect(x, base - h, max(bar_w, 3.0), h)
+        text = _fmt_value(frac * vmax * h_show / h_max)
+        shapes.append(ts.line(text, "mono", TICK_PT, x + max(bar_w, 3.0) + 6, base))
+        x += max(bar_w, 3.0) + 6 + ts.measure(text, "mono", TICK_PT) + 18
+    shapes.append(fill(bars))
+    return shapes
+
+
 def _traces(data: FigureData, p: Panel, values: np.ndarray, grid: Box, vmax: float,
             signed: bool) -> list[Shape]:
-    """Each row as a curve in its own band, with a ghost baseline; optional sample dots."""
+    """Each row as a curve in its own band, with a ghost baseline; optional sample dots.
+
+    Rows share one vertical scale unless ``row_scale = "each"``, which fits every row to its
+    band (the shapes then compare, the amplitudes do not; say so in the panel title).
+    """
     rows, cols = values.shape
     band = grid.h / rows
     amp = band * (0.42 if signed else 0.84)
@@ -464,20 +520,25 @@ def _traces(data: FigureData, p: Panel, values: np.ndarray, grid: Box, vmax: flo
     if p.overlay is not None:
         overlay = np.asarray(data[p.overlay], float)
         overlay = overlay.T if p.transpose else overlay
-        if overlay.shape[0] != rows:
-            msg = f"overlay {p.overlay!r} needs {rows} rows, has {overlay.shape[0]}"
+        if overlay.ndim != 2 or overlay.shape[0] != rows:
+            msg = f"overlay {p.overlay!r} needs {rows} rows, has shape {overlay.shape}"
             raise ValueError(msg)
+    both = np.abs(values) if overlay is None else np.concatenate([np.abs(values), np.abs(overlay)], axis=1)
+    both = np.where(np.isfinite(both), both, 0.0)
+    scale = both.max(axis=1) if p.row_scale == "each" else np.full(rows, max(vmax, float(both.max())))
+    scale = np.where(scale > 0, scale, 1.0)
     for i in range(rows):
         y0 = grid.y + (i + 0.5) * band if signed else grid.y + (i + 0.92) * band
         base.move(grid.x, y0).line(grid.right, y0)
-        curves.polyline(xs, y0 - values[i] / vmax * amp)
+        curves.polyline(xs, y0 - values[i] / scale[i] * amp)
         if overlay is not None:
             ox = grid.x + np.linspace(0.0, 1.0, overlay.shape[1]) * grid.w
             for x, v in zip(ox, overlay[i], strict=True):
-                dots.circle(float(x), float(y0 - v / vmax * amp), 3.0)
+                if np.isfinite(v):
+                    dots.circle(float(x), float(y0 - v / scale[i] * amp), 3.2)
     shapes = [stroke(base, HAIR_PT, "ink", GHOST_TINT, cap="butt"), stroke(curves, THIN_PT)]
     if not dots.empty:
-        shapes.append(fill(dots, "accent"))
+        shapes.append(fill(dots))
     return shapes
 
 

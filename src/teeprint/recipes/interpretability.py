@@ -111,3 +111,170 @@ def superposition(p: SuperpositionParams, rng: np.random.Generator) -> Arrays:
         "sweep_sparsity": np.asarray(p.sweep, float),
         "feature_labels": [f"x{str(i + 1).translate(_SUBSCRIPT)}" for i in range(p.n_features)],
     }
+
+
+# -- grokking --------------------------------------------------------------------------------
+
+
+class GrokkingParams(Params):
+    """Modular addition a + b mod p learned by a two-layer quadratic network (after Gromov 2023)."""
+
+    modulus: int = Field(23, ge=5, le=37)
+    width: int = Field(128, ge=16, le=256)
+    train_fraction: float = Field(0.4, ge=0.1, le=0.9)
+    lr: float = Field(0.01, gt=0.0, le=0.1)
+    weight_decay: float = Field(0.3, ge=0.0, le=2.0)
+    steps: int = Field(3000, ge=100, le=10000)
+    evaluations: int = Field(90, ge=10, le=400, description="log-spaced evaluation points")
+    first_evaluation: int = Field(10, ge=1, le=1000)
+    neurons_shown: int = Field(6, ge=1, le=12)
+
+
+def first_step(steps: np.ndarray, acc: np.ndarray, level: float) -> float:
+    """The first evaluated step at which the accuracy reaches ``level`` (NaN if never)."""
+    hit = np.nonzero(acc >= level)[0]
+    return float(steps[hit[0]]) if hit.size else math.nan
+
+
+def train_modular_addition(p: GrokkingParams, rng: np.random.Generator) -> dict[str, np.ndarray]:
+    """Full-batch AdamW on MSE against one-hot targets; returns curves and the embeddings.
+
+    The network: h = (U[a] + V[b]) / sqrt(2p), output (h * h) W / N, no biases, every weight
+    N(0, 1) (mean-field scaling).  U and V are stored as one (2p x N) matrix E so the forward
+    pass is one product with a two-hot input, and all three weights share one flat buffer so an
+    Adam step is a handful of array operations.  float32 halves the time; with one BLAS thread
+    the numbers still repeat exactly.
+    """
+    q, n_hidden = p.modulus, p.width
+    a, b = np.divmod(np.arange(q * q), q)
+    target = (a + b) % q
+    perm = rng.permutation(q * q)
+    n_train = int(round(p.train_fraction * q * q))
+    train, test = perm[:n_train], perm[n_train:]
+    f32 = np.float32
+    flat = rng.normal(size=3 * q * n_hidden).astype(f32)
+    emb = flat[: 2 * q * n_hidden].reshape(2 * q, n_hidden)
+    w_out = flat[2 * q * n_hidden:].reshape(n_hidden, q)
+    scale = 1.0 / math.sqrt(2 * q)
+    rows = np.arange(n_train)
+    x = np.zeros((n_train, 2 * q), f32)
+    x[rows, a[train]] = scale
+    x[rows, q + b[train]] = scale
+    x_all = np.zeros((q * q, 2 * q), f32)
+    x_all[np.arange(q * q), a] = scale
+    x_all[np.arange(q * q), q + b] = scale
+    y = np.eye(q, dtype=f32)[target[train]]
+    grad = np.zeros_like(flat)
+    g_emb = grad[: 2 * q * n_hidden].reshape(2 * q, n_hidden)
+    g_out = grad[2 * q * n_hidden:].reshape(n_hidden, q)
+    m1, m2 = np.zeros_like(flat), np.zeros_like(flat)
+    beta1, beta2, eps = 0.9, 0.99, 1e-8
+    decay = f32(1.0 - p.lr * p.weight_decay)
+    first = min(p.first_evaluation, p.steps)
+    checkpoints = set(np.unique(np.round(np.geomspace(first, p.steps, p.evaluations))).astype(int).tolist())
+    evals: list[tuple[int, float, float]] = []
+    for t in range(1, p.steps + 1):
+        h = x @ emb
+        act = h * h
+        dz = (act @ w_out) * f32(2.0 / (n_train * n_hidden)) - y * f32(2.0 / n_train)
+        np.matmul(act.T, dz, out=g_out)
+        g_out *= f32(1.0 / n_hidden)
+        dh = (dz @ w_out.T) * (f32(2.0 / n_hidden) * h)
+        np.matmul(x.T, dh, out=g_emb)
+        m1 *= f32(beta1)
+        m1 += f32(1 - beta1) * grad
+        m2 *= f32(beta2)
+        m2 += f32(1 - beta2) * grad * grad
+        flat *= decay  # decoupled weight decay (AdamW)
+        flat -= f32(p.lr / (1 - beta1**t)) * m1 / (np.sqrt(m2 / f32(1 - beta2**t)) + f32(eps))
+        if t in checkpoints:
+            h_all = x_all @ emb
+            right = ((h_all * h_all) @ w_out).argmax(axis=1) == target
+            evals.append((t, float(right[train].mean()), float(right[test].mean())))
+    curve = np.array(evals)
+    return {"step": curve[:, 0], "train_acc": curve[:, 1], "test_acc": curve[:, 2],
+            "U": emb[:q].astype(float), "V": emb[q:].astype(float)}
+
+
+_GROK_CACHE: dict[tuple[GrokkingParams, str], dict[str, np.ndarray]] = {}
+
+
+def grokked_model(p: GrokkingParams, rng: np.random.Generator) -> dict[str, np.ndarray]:
+    """Train once per (params, generator state) in this process; later calls get copies.
+
+    Both grokking plates read the same trained network, and a batch render draws both.
+    """
+    key = (p, repr(rng.bit_generator.state))
+    if key not in _GROK_CACHE:
+        if len(_GROK_CACHE) >= 4:
+            _GROK_CACHE.pop(next(iter(_GROK_CACHE)))
+        _GROK_CACHE[key] = train_modular_addition(p, rng)
+    return {k: v.copy() for k, v in _GROK_CACHE[key].items()}
+
+
+def fourier_power(u: np.ndarray) -> np.ndarray:
+    """Share of each column's non-constant power at each frequency 1..p//2 (rows: frequencies)."""
+    spectrum = np.abs(np.fft.rfft(u, axis=0)) ** 2
+    ac = spectrum[1:]
+    return ac / np.maximum(ac.sum(axis=0, keepdims=True), 1e-300)
+
+
+@recipe("grokking", GrokkingParams)
+def grokking(p: GrokkingParams, rng: np.random.Generator) -> Arrays:
+    """Power et al. (2022), at toy scale: memorise first, generalise much later.
+
+    Training accuracy reaches 99 % within a couple of hundred steps; test accuracy idles near
+    chance and rises only after weight decay has slowly traded the memorising solution for one
+    built from sinusoids of a + b.  The same trained network's embeddings are analysed in
+    Fourier space: each neuron's input weights over a = 0..p-1 are close to a single sinusoid.
+    """
+    model = grokked_model(p, rng)
+    step, train_acc, test_acc = model["step"], model["train_acc"], model["test_acc"]
+    s_train = first_step(step, train_acc, 0.99)
+    s_test = first_step(step, test_acc, 0.90)
+    power = fourier_power(model["U"])  # (p//2, N)
+    dominant = power.argmax(axis=0)  # frequency index - 1
+    concentration = power.max(axis=0)
+    order = np.lexsort((-concentration, dominant))
+    shown = _spread_neurons(dominant, concentration, p.neurons_shown)
+    fine = np.linspace(0.0, p.modulus - 1, 240)
+    waves = np.empty((shown.size, fine.size))
+    coeffs = np.fft.rfft(model["U"][:, shown], axis=0)
+    for i, j in enumerate(shown):
+        k = int(dominant[j]) + 1
+        c = coeffs[k, i]
+        mean = coeffs[0, i].real / p.modulus
+        waves[i] = mean + 2.0 / p.modulus * np.abs(c) * np.cos(2 * np.pi * k * fine / p.modulus + np.angle(c))
+    power_sorted = power[:, order]
+    highlight = np.zeros_like(power_sorted, bool)
+    cols = np.nonzero(np.isin(order, shown))[0]  # where the shown neurons sit after sorting
+    highlight[dominant[order[cols]], cols] = True
+    return {
+        "step": step,
+        "train_acc": train_acc,
+        "test_acc": test_acc,
+        "train_99_step": s_train,
+        "test_90_step": s_test,
+        "delay": s_test / s_train,
+        "chance": 1.0 / p.modulus,
+        "chance_line": np.full(step.shape, 1.0 / p.modulus),
+        "final_test_acc": float(test_acc[-1]),
+        "U": model["U"],
+        "power": power,
+        "power_sorted": power_sorted,
+        "power_highlight": highlight,
+        "frequency": np.arange(1, power.shape[0] + 1),
+        "dominant_frequency": dominant + 1,
+        "median_concentration": float(np.median(concentration)),
+        "neurons_shown": shown,
+        "neuron_weights": model["U"][:, shown].T,
+        "neuron_waves": waves,
+        "neuron_labels": [f"k = {int(dominant[j]) + 1}" for j in shown],
+    }
+
+
+def _spread_neurons(dominant: np.ndarray, concentration: np.ndarray, count: int) -> np.ndarray:
+    """The clearest neuron of each of ``count`` different frequencies, spread across the range."""
+    freqs = np.unique(dominant)
+    pick = freqs[np.round(np.linspace(0, freqs.size - 1, min(count, freqs.size))).astype(int)]
+    return np.array([int(np.argmax(np.where(dominant == f, concentration, -1.0))) for f in pick])
