@@ -373,6 +373,31 @@ def preflight(
             raise typer.Exit(1)
 
 
+@app.command()
+def mockup(
+    slug: Annotated[str, typer.Argument(help="Specimen slug.")],
+    garment: Annotated[list[str] | None, typer.Option("--garment", "-g", help="Garment id (repeatable; default: every garment the specimen's colourways print on).")] = None,
+    out: Annotated[Path, typer.Option("--out", "-o", help="Output folder; files go to OUT/SLUG/.")] = Path("out"),
+    fmt: Annotated[str, typer.Option("--format", help="Image format: jpeg, png or webp.")] = "jpeg",
+) -> None:
+    """Render storefront mockups: the tee per garment colour, a print close-up and the plate."""
+    with guarded():
+        import time
+
+        from teeprint import mockup as mk
+        from teeprint.export import write_outputs
+
+        start = time.perf_counter()
+        cat = catalog()
+        spec = cat.specimen(slug)
+        outputs = mk.render_specimen(cat, spec, garment or [], fmt=fmt,
+                                     progress=info if sys.stderr.isatty() else None)
+        folder = out / spec.slug
+        for p in write_outputs(folder, outputs):
+            typer.echo(str(p))
+        info(f"{spec.slug}: {len(outputs)} mockups in {folder} ({time.perf_counter() - start:.2f} s)")
+
+
 def main() -> None:
     """Console-script entry point."""
     app()

@@ -23,7 +23,7 @@ KINDS = ("master-svg", "print-png", "separation-pdf", "film", "mockup", "figure-
 DEFAULT_TARGETS = ("master-svg", "print-png", "figure-data")
 
 #: Modules that add stages (and their kinds) to :data:`EXTRA_STAGES` when imported.
-STAGE_MODULES: tuple[str, ...] = ("teeprint.separate", "teeprint.preflight")
+STAGE_MODULES: tuple[str, ...] = ("teeprint.separate", "teeprint.preflight", "teeprint.mockup")
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,211 @@
+"""Storefront mockups drawn from first principles: a procedural tee, lit, printed, photographed.
+
+Three views per colourway, 2048 x 2048 sRGB by default:
+
+* ``front``: the whole tee on linen, one image per garment colour the colourway prints on.
+  The garment's outline, relief and light are built once per specimen and reused for every
+  colour, so the colour variants match pixel for pixel outside the cloth's colour.
+* ``closeup``: seven inches of the print at ~290 px/in, where the knit and the line work show.
+* ``plate``: the artwork alone, as a museum plate on a card of the colourway's ground.
+
+The print is the colourway's own master SVG rasterised at exactly the pixels it covers, at true
+scale for size L (the 15 in artboard on a 22 in chest).  Files are named
+``{slug}--{garment}--{view}.jpg`` and listed in the manifest as kind ``mockup`` with
+``{"garment": id, "view": name}``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from teeprint.errors import TeeprintError
+from teeprint.mockup import compose, garment, relief
+from teeprint.pipeline import EXTRA_STAGES, Output, file_stem
+
+if TYPE_CHECKING:
+    from teeprint.catalog import Catalog, Colorway, Garment, Specimen
+    from teeprint.pipeline import Plate
+
+VIEWS = ("front", "closeup", "plate")
+FORMATS = compose.FORMATS
+SIZE_PX = 2048
+
+
+@dataclass(frozen=True)
+class Mockup:
+    """One rendered view: the pixels, and the layers tests and tools can check."""
+
+    rgb: np.ndarray  # uint8 (h, w, 3)
+    garment_alpha: np.ndarray  # float32 (h, w), the tee's (or the card's) coverage
+    ink_alpha: np.ndarray  # float32 (h, w), how much ink covers each pixel
+    px_per_in: float
+
+
+def _place(artwork_w_pt: float, artwork_h_pt: float) -> tuple[float, float, float, float]:
+    return garment.print_box_in(artwork_w_pt, artwork_h_pt)
+
+
+@lru_cache(maxsize=6)
+def _print_layer(svg: str, view: relief.View, seed_text: str,
+                 box_in: tuple[float, float, float, float]) -> compose.PrintLayer:
+    """The plate rasterised and displaced for a view; once per colourway and view."""
+    return compose.print_layer(svg, compose.scene(view, seed_text), box_in)
+
+
+def _garment_view(svg: str, view: relief.View, seed_text: str,
+                  box_in: tuple[float, float, float, float], g: Garment) -> Mockup:
+    sc = compose.scene(view, seed_text)
+    layer = _print_layer(svg, view, seed_text, box_in)
+    rgb = compose.paint_garment(sc, g.hex, g.heather_hex if g.heather else None)
+    ink = compose.apply_print(rgb, layer, g.hex)
+    ink_alpha = np.zeros((view.height_px, view.width_px), np.float32)
+    ink_alpha[layer.rows, layer.cols] = ink
+    return Mockup(rgb, sc.surface.alpha, ink_alpha, view.ppi)
+
+
+def front(plate: Plate, colorway: Colorway, g: Garment, size_px: int = SIZE_PX) -> Mockup:
+    """The whole tee in one garment colour with the colourway's print."""
+    from teeprint.artwork import to_svg
+
+    art = plate.artwork
+    return _garment_view(to_svg(art, colorway), relief.front_view(size_px), plate.spec.slug,
+                         _place(art.width_pt, art.height_pt), g)
+
+
+def closeup(plate: Plate, colorway: Colorway, g: Garment, size_px: int = SIZE_PX) -> Mockup:
+    """Seven inches of the print on the cloth: line work, type and knit at close range."""
+    from teeprint.artwork import to_svg
+
+    art = plate.artwork
+    box = _place(art.width_pt, art.height_pt)
+    return _garment_view(to_svg(art, colorway), relief.closeup_view(box, size_px),
+                         plate.spec.slug, box, g)
+
+
+def plate_card(plate: Plate, colorway: Colorway, size_px: int = SIZE_PX) -> Mockup:
+    """The artwork alone on a card of the colourway's ground colour, lying on the linen."""
+    from teeprint.artwork import to_svg
+
+    art = plate.artwork
+    rgb, card_alpha, ink_alpha, ppi = compose.card(to_svg(art, colorway), art.width_pt,
+                                                   art.height_pt, colorway.garment_hex,
+                                                   plate.spec.slug, size_px)
+    return Mockup(rgb, card_alpha, ink_alpha, ppi)
+
+
+def _output(plate: Plate, colorway: Colorway, garment_id: str, view: str, m: Mockup,
+            fmt: str) -> Output:
+    name = file_stem(plate.spec.slug, None, garment_id, view) + FORMATS[fmt]
+    h, w = m.rgb.shape[:2]
+    return Output(name, "mockup", compose.encode(m.rgb, fmt), colorway.id, w, h, None,
+                  {"garment": garment_id, "view": view})
+
+
+def mockups(plate: Plate, colorway: Colorway, garments: Sequence[Garment], *,
+            fmt: str = "jpeg", views: Sequence[str] = VIEWS, size_px: int = SIZE_PX,
+            progress: Callable[[str], None] | None = None) -> list[Output]:
+    """Every view of one colourway: a front per garment, a close-up on the first garment and
+    the plate card (named after the colourway's reference garment)."""
+    if fmt not in FORMATS:
+        msg = f"--format {fmt!r} is not an image format; choose one of {', '.join(FORMATS)}"
+        raise TeeprintError(msg)
+    note = progress or (lambda _msg: None)
+    outs: list[Output] = []
+    if "front" in views:
+        for g in garments:
+            note(f"{plate.spec.slug}/{colorway.id}: mockup front on {g.id}")
+            outs.append(_output(plate, colorway, g.id, "front",
+                                front(plate, colorway, g, size_px), fmt))
+    if "closeup" in views and garments:
+        g = garments[0]
+        note(f"{plate.spec.slug}/{colorway.id}: mockup close-up on {g.id}")
+        outs.append(_output(plate, colorway, g.id, "closeup",
+                            closeup(plate, colorway, g, size_px), fmt))
+    if "plate" in views:
+        note(f"{plate.spec.slug}/{colorway.id}: mockup plate card")
+        outs.append(_output(plate, colorway, colorway.garment, "plate",
+                            plate_card(plate, colorway, size_px), fmt))
+    return outs
+
+
+def garments_of(catalog: Catalog, colorway: Colorway, only: Sequence[str] = ()) -> list[Garment]:
+    """The garments a colourway prints on (reference garment first), optionally filtered."""
+    ids = [colorway.garment, *(g for g in colorway.garments if g != colorway.garment)]
+    if only:
+        ids = [g for g in ids if g in only]
+    return [catalog.garment(g) for g in ids]
+
+
+def assign_garments(catalog: Catalog, spec: Specimen, colorways: Sequence[Colorway],
+                    asked: Sequence[str] = ()) -> dict[str, list[Garment]]:
+    """Which colourway prints each garment: the first of the specimen's that lists it.
+
+    Asked-for garments must exist and be printed by one of the colourways; otherwise a
+    one-line error names what the specimen can be printed on.
+    """
+    for gid in asked:
+        catalog.garment(gid)  # unknown id: one-line error listing the known ones
+    taken: set[str] = set()
+    plan: dict[str, list[Garment]] = {}
+    for cw in colorways:
+        mine = [g for g in garments_of(catalog, cw, asked) if g.id not in taken]
+        taken.update(g.id for g in mine)
+        if mine:
+            plan[cw.id] = mine
+    missing = [g for g in asked if g not in taken]
+    if missing:
+        offered = sorted({g.id for cw in colorways for g in garments_of(catalog, cw)})
+        msg = (f"garment {missing[0]!r} is not printed by any colourway of {spec.slug!r}; "
+               f"its colourways print on: {', '.join(offered)}")
+        raise TeeprintError(msg)
+    return plan
+
+
+def render_specimen(catalog: Catalog, spec: Specimen, asked: Sequence[str] = (), *,
+                    fmt: str = "jpeg", progress: Callable[[str], None] | None = None
+                    ) -> list[Output]:
+    """Mockups of a specimen in all its colourways, for the ``teeprint mockup`` command."""
+    from teeprint.pipeline import draw_plate
+
+    if fmt not in FORMATS:
+        msg = f"--format {fmt!r} is not an image format; choose one of {', '.join(FORMATS)}"
+        raise TeeprintError(msg)
+    colorways = catalog.resolve_colorways(spec)
+    plan = assign_garments(catalog, spec, colorways, asked)
+    plate = draw_plate(catalog, spec)
+    outs: list[Output] = []
+    for cw in colorways:
+        if cw.id in plan:
+            outs.extend(mockups(plate, cw, plan[cw.id], fmt=fmt, progress=progress))
+    return outs
+
+
+def stage(plate: Plate, colorway: Colorway, options: dict[str, Any]) -> list[Output]:
+    """The ``mockup`` writer of :func:`teeprint.pipeline.render`.
+
+    Options: ``catalog`` (to resolve garment colours; the default archive otherwise),
+    ``mockup_format`` (jpeg, png or webp) and ``garments`` (ids to keep).
+    """
+    from teeprint.catalog import Catalog
+
+    catalog = options.get("catalog") or Catalog.load()
+    only = tuple(options.get("garments") or ())
+    return mockups(plate, colorway, garments_of(catalog, colorway, only),
+                   fmt=str(options.get("mockup_format", "jpeg")))
+
+
+def clear_caches() -> None:
+    """Forget every cached geometry, shading and print layer (tests use it to prove that
+    a fresh process makes the same bytes)."""
+    _print_layer.cache_clear()
+    compose.scene.cache_clear()
+    compose.heather_index.cache_clear()
+    relief.fields.cache_clear()
+
+
+EXTRA_STAGES["mockup"] = stage
