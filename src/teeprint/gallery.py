@@ -168,7 +168,7 @@ def _specimen_page(catalog: Catalog, product: Product, rendered: Rendered, data_
                         f"{_e(catalog.garment(m.garment).name)}</li>" for m in _unique(product.images))
         mock_html = ("<section class=\"mockups\"><h2>Garment colours</h2><p><em>No mockups rendered yet; "
                      f"the plate is shown flat on each colour.</em></p><ul>{items}</ul></section>")
-    garments = []
+    garments: list[tuple[str, str]] = []
     for v in product.variants:
         g = catalog.garment(v.garment)
         if g.name not in [x[0] for x in garments]:

@@ -165,10 +165,10 @@ def commerce_settings(catalog: Catalog) -> Commerce:
         return Commerce.model_validate(catalog.settings.commerce)
     except ValidationError as exc:
         first = exc.errors()[0]
-        loc = ".".join(str(p) for p in first["loc"]) or "(table)"
+        loc = ".".join(["commerce", *(str(p) for p in first["loc"])])
         what = ("unknown key (check the spelling)" if first["type"] == "extra_forbidden"
                 else first["msg"].removeprefix("Value error, "))
-        msg = f"{catalog.settings_path}: key 'commerce.{loc}': {what}"
+        msg = f"{catalog.settings_path}: key '{loc}': {what}"
         raise TeeprintError(msg) from None
 
 

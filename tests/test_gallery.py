@@ -1,0 +1,209 @@
+"""The gallery in a real browser: headless Chromium driven over the DevTools protocol.
+
+The pages are opened from ``file://`` (as a shop owner double-clicking index.html would), and the
+test checks what a visitor would notice: console errors, images that do not load, fonts that do
+not load, and whether typing in the search box hides the plates that do not match.
+"""
+
+from __future__ import annotations
+
+import base64
+import itertools
+import json
+import shutil
+import subprocess
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.archive_factory import rendered_shop
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+websocket = pytest.importorskip("websocket")
+
+
+class Browser:
+    """A headless Chromium and one page, spoken to over the DevTools protocol."""
+
+    def __init__(self) -> None:
+        self.profile = tempfile.mkdtemp(prefix="teeprint-chromium-")
+        self.proc = subprocess.Popen(
+            [CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+             "--disable-background-networking", "--disable-component-update", "--disable-sync",
+             f"--user-data-dir={self.profile}", "--remote-debugging-port=0",
+             "--window-size=1280,900", "--allow-file-access-from-files", "about:blank"],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        port_file = Path(self.profile) / "DevToolsActivePort"
+        deadline = time.monotonic() + 60
+        while not (port_file.is_file() and port_file.read_text().strip()):
+            if time.monotonic() > deadline or self.proc.poll() is not None:
+                self.close()
+                pytest.fail("Chromium did not open its DevTools port")
+            time.sleep(0.05)
+        port = int(port_file.read_text().split()[0])
+        targets = json.loads(urllib.request.urlopen(f"http://127.0.0.1:{port}/json/list", timeout=10).read())
+        page = next(t for t in targets if t["type"] == "page")
+        self.ws = websocket.create_connection(page["webSocketDebuggerUrl"], timeout=60,
+                                              suppress_origin=True)
+        self.ids = itertools.count(1)
+        self.events: list[dict[str, Any]] = []
+        for domain in ("Page", "Runtime", "Log", "Network"):
+            self.call(f"{domain}.enable")
+
+    def call(self, method: str, **params: Any) -> dict[str, Any]:
+        msg_id = next(self.ids)
+        self.ws.send(json.dumps({"id": msg_id, "method": method, "params": params}))
+        while True:
+            msg = json.loads(self.ws.recv())
+            if msg.get("id") == msg_id:
+                if "error" in msg:
+                    raise RuntimeError(f"{method}: {msg['error']}")
+                return msg.get("result", {})
+            self.events.append(msg)
+
+    def wait_for(self, method: str, timeout_s: float = 60) -> None:
+        deadline = time.monotonic() + timeout_s
+        seen = len(self.events)
+        while time.monotonic() < deadline:
+            if any(e.get("method") == method for e in self.events[seen:]):
+                return
+            self.events.append(json.loads(self.ws.recv()))
+        pytest.fail(f"no {method} within {timeout_s} s")
+
+    def open(self, url: str) -> None:
+        self.events.clear()
+        self.call("Page.navigate", url=url)
+        self.wait_for("Page.loadEventFired")
+
+    def js(self, expression: str) -> Any:
+        res = self.call("Runtime.evaluate", expression=expression, awaitPromise=True, returnByValue=True)
+        if "exceptionDetails" in res:
+            raise AssertionError(res["exceptionDetails"])
+        return res["result"].get("value")
+
+    def errors(self) -> list[str]:
+        """Console errors, uncaught exceptions and failed loads seen since the last navigation."""
+        found = []
+        for e in self.events:
+            m, p = e.get("method"), e.get("params", {})
+            if m == "Runtime.exceptionThrown":
+                found.append(json.dumps(p["exceptionDetails"])[:300])
+            elif m == "Runtime.consoleAPICalled" and p.get("type") in ("error", "assert"):
+                found.append(json.dumps(p.get("args"))[:300])
+            elif m == "Log.entryAdded" and p["entry"]["level"] == "error":
+                found.append(p["entry"].get("text", "") + " " + p["entry"].get("url", ""))
+            elif m == "Network.loadingFailed":
+                found.append(f"failed load: {p.get('errorText')} {p.get('type')}")
+        return found
+
+    def screenshot(self, path: Path, full_height_px: int | None = None) -> None:
+        if full_height_px:
+            self.call("Emulation.setDeviceMetricsOverride", width=1280, height=full_height_px,
+                      deviceScaleFactor=1, mobile=False)
+        data = self.call("Page.captureScreenshot", format="png")["data"]
+        path.write_bytes(base64.b64decode(data))
+
+    def close(self) -> None:
+        try:
+            if hasattr(self, "ws"):
+                self.ws.close()
+        finally:
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+            shutil.rmtree(self.profile, ignore_errors=True)
+
+
+ALL_IMAGES_LOADED = """
+(async () => {
+  const imgs = Array.from(document.images);
+  imgs.forEach(i => { i.loading = 'eager'; });
+  await Promise.all(imgs.map(i => i.decode().catch(() => null)));
+  await document.fonts.ready;
+  return {
+    images: imgs.map(i => [i.getAttribute('src'), i.naturalWidth]),
+    fonts: Array.from(document.fonts).map(f => [f.family, f.style, f.status]),
+  };
+})()
+"""
+
+
+@pytest.fixture(scope="module")
+def gallery(tmp_path_factory) -> Path:
+    if not Path(CHROMIUM).exists():
+        pytest.skip("chromium is not installed")
+    return rendered_shop(tmp_path_factory.getbasetemp() / "archive") / "shop" / "gallery"
+
+
+@pytest.fixture(scope="module")
+def browser():
+    b = Browser()
+    yield b
+    b.close()
+
+
+def test_index_loads_cleanly_and_the_filter_works(gallery, browser, artifacts):
+    browser.open((gallery / "index.html").as_uri())
+    state = browser.js(ALL_IMAGES_LOADED)
+    assert state["images"], "the index shows plates"
+    assert all(w > 0 for _, w in state["images"]), state["images"]
+    assert state["fonts"] and all(status == "loaded" for *_, status in state["fonts"]
+                                  if status != "unloaded"), state["fonts"]
+    assert browser.errors() == []
+    total = browser.js("document.querySelectorAll('.card').length")
+    assert total == 3
+    browser.screenshot(artifacts / "gallery-index.png")
+
+    # Typing a word hides the cards that do not match, and the empty families.
+    browser.js("document.getElementById('search').focus()")
+    browser.call("Input.insertText", text="nocturne")
+    visible = browser.js("Array.from(document.querySelectorAll('.card:not([hidden])')).map(c => c.dataset.slug)")
+    assert visible == ["night-descent"]
+    sections = browser.js("Array.from(document.querySelectorAll('.family:not([hidden])')).map(s => s.dataset.family)")
+    assert sections == ["optimisation"]
+    assert "1 of 3" in browser.js("document.getElementById('count').textContent")
+    browser.call("Input.insertText", text="zzz")
+    assert browser.js("document.querySelectorAll('.card:not([hidden])').length") == 0
+    assert browser.js("document.getElementById('empty').hidden") is False
+
+    # Clearing the words and choosing a family filters by family.
+    browser.js("const q = document.getElementById('search'); q.value = ''; q.dispatchEvent(new Event('input'))")
+    browser.js("document.querySelector('[data-family-filter=\"regularisation\"]').click()")
+    visible = browser.js("Array.from(document.querySelectorAll('.card:not([hidden])')).map(c => c.dataset.slug)")
+    assert visible == ["ridge-echo"]
+    assert browser.errors() == []
+
+
+def test_specimen_pages_load_with_plate_caption_and_data(gallery, browser, artifacts):
+    for slug in ("double-descent", "ridge-echo", "night-descent"):
+        browser.open((gallery / f"{slug}.html").as_uri())
+        state = browser.js(ALL_IMAGES_LOADED)
+        assert state["images"] and all(w > 0 for _, w in state["images"]), state["images"]
+        assert browser.errors() == [], slug
+        text = browser.js("document.body.innerText")
+        assert "Belkin" in text and "PROVENANCE" in text.upper() and "seed" in text
+        href = browser.js("document.querySelector('a.download').getAttribute('href')")
+        assert href == f"data/{slug}.data.json"
+        data = json.loads((gallery / href).read_text())
+        assert data["provenance"]["specimen"] == slug
+        links = browser.js("Array.from(document.querySelectorAll('a[href], img[src], link[href], script[src]'))"
+                           ".map(e => e.getAttribute('href') || e.getAttribute('src'))")
+        assert all("://" not in link and not link.startswith("/") for link in links), links
+    browser.open((gallery / "double-descent.html").as_uri())
+    browser.js(ALL_IMAGES_LOADED)
+    browser.screenshot(artifacts / "gallery-specimen.png", full_height_px=1500)
+
+
+def test_no_local_fetch_and_data_is_inline(gallery):
+    index = (gallery / "index.html").read_text("utf-8")
+    assert '<script type="application/json" id="catalogue-data">' in index
+    js = (gallery / "assets" / "gallery.js").read_text("utf-8")
+    assert "fetch(" not in js and "XMLHttpRequest" not in js
+    for face in ("serif", "serif-italic", "display", "mono"):
+        assert (gallery / "assets" / "fonts" / f"{face}.ttf").stat().st_size > 10_000

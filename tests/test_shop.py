@@ -1,0 +1,239 @@
+"""The shop export: Shopify CSV (header, variants, formula cells), POD payloads, images, manifest."""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import json
+import shutil
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+
+from tests.archive_factory import make_archive, rendered_shop, teeprint
+
+#: The header of Shopify's product CSV sample, as quoted in research/mockups-storefront.md.
+SHOPIFY_SAMPLE_HEADER = (
+    "Handle, Title, Body (HTML), Vendor, Product Category, Type, Tags, Published, Option1 Name, "
+    "Option1 Value, Option2 Name, Option2 Value, Option3 Name, Option3 Value, Variant SKU, "
+    "Variant Grams, Variant Inventory Tracker, Variant Inventory Qty, Variant Inventory Policy, "
+    "Variant Fulfillment Service, Variant Price, Variant Compare At Price, Variant Requires "
+    "Shipping, Variant Taxable, Variant Barcode, Image Src, Image Position, Image Alt Text, Gift "
+    "Card, SEO Title, SEO Description, Google Shopping / Google Product Category, Google Shopping "
+    "/ Gender, Google Shopping / Age Group, Google Shopping / MPN, Google Shopping / Condition, "
+    "Google Shopping / Custom Product, Variant Image, Variant Weight Unit, Variant Tax Code, Cost "
+    "per item, Included / United States, Price / United States, Compare At Price / United States, "
+    "Included / International, Price / International, Compare At Price / International, Status"
+).split(", ")
+
+BASE = "https://cdn.example.test/specimina/"
+
+
+@pytest.fixture(scope="module")
+def shop_root(tmp_path_factory) -> Path:
+    return rendered_shop(tmp_path_factory.getbasetemp() / "archive")
+
+
+def read_csv(path: Path) -> list[dict[str, str]]:
+    text = path.read_bytes().decode("utf-8")  # must be UTF-8
+    return list(csv.DictReader(io.StringIO(text, newline="")))
+
+
+def test_csv_header_is_shopifys_in_order(shop_root):
+    from teeprint.shop import SHOPIFY_HEADER
+
+    raw = (shop_root / "shop" / "products.csv").read_bytes()
+    header = next(csv.reader(io.StringIO(raw.decode("utf-8"))))
+    assert header == SHOPIFY_SAMPLE_HEADER == list(SHOPIFY_HEADER)
+    assert not raw.startswith(b"\xef\xbb\xbf")
+
+
+def test_one_product_per_specimen_with_color_by_size_variants(shop_root):
+    from teeprint.catalog import Catalog
+
+    cat = Catalog.load(shop_root / "shop.toml")
+    commerce = cat.settings.commerce
+    rows = read_csv(shop_root / "shop" / "products.csv")
+    handles = list(dict.fromkeys(r["Handle"] for r in rows))
+    assert handles == ["double-descent-tee", "ridge-echo-tee", "night-descent-tee"]  # by plate
+    dd = [r for r in rows if r["Handle"] == "double-descent-tee"]
+    first = dd[0]
+    assert first["Option1 Name"] == "Color" and first["Option2 Name"] == "Size"
+    assert first["Status"] == "draft" and first["Published"] == "FALSE"
+    assert first["Title"].startswith("Double descent") and first["Vendor"] == "Specimina"
+    assert "Learning theory" in first["Tags"] and "interpolation" in first["Tags"]
+    assert first["SEO Title"] and len(first["SEO Title"]) <= 70
+    assert 0 < len(first["SEO Description"]) <= 320
+    assert all(r["Title"] == "" for r in dd[1:])  # product fields on the first row only
+    variants = [r for r in dd if r["Option1 Value"]]
+    garments = {g.id: g.name for g in cat.garments()}
+    sold = [*cat.colorway("ecru").garments, *cat.colorway("black").garments]
+    assert {r["Option1 Value"] for r in variants} == {garments[g] for g in sold}
+    assert len(variants) == len(sold) * len(commerce["sizes"])
+    pairs = {(r["Option1 Value"], r["Option2 Value"]) for r in variants}
+    assert len(pairs) == len(variants)
+    for r in variants:
+        assert Decimal(r["Variant Price"]) == Decimal(commerce["prices"][r["Option2 Value"]])
+        assert r["Variant SKU"] == f"SPC-0001-{next(k for k, v in garments.items() if v == r['Option1 Value'])}-{r['Option2 Value']}"
+        assert r["Variant Inventory Policy"] == "deny" and r["Variant Requires Shipping"] == "TRUE"
+    all_skus = [r["Variant SKU"] for r in rows if r["Variant SKU"]]
+    assert len(all_skus) == len(set(all_skus))
+    # One colour, one picture: the variant image is shared by the sizes of a colour and differs
+    # between colours.
+    by_colour: dict[str, set[str]] = {}
+    for r in variants:
+        by_colour.setdefault(r["Option1 Value"], set()).add(r["Variant Image"])
+    assert all(len(v) == 1 for v in by_colour.values())
+    assert len({next(iter(v)) for v in by_colour.values()}) == len(by_colour)
+    # Single-colourway products sell only that colourway's garments.
+    ridge = [r for r in rows if r["Handle"] == "ridge-echo-tee" and r["Option1 Value"]]
+    assert {r["Option1 Value"] for r in ridge} == {garments[g] for g in cat.colorway("ecru").garments}
+
+
+def test_images_are_hosted_under_hashed_names(shop_root):
+    rows = read_csv(shop_root / "shop" / "products.csv")
+    images = shop_root / "shop" / "images"
+    srcs = [r["Image Src"] for r in rows if r["Image Src"]]
+    assert srcs and all(s.startswith(BASE) for s in srcs)
+    for r in rows:
+        if r["Image Src"]:
+            assert r["Image Alt Text"], r
+            assert r["Image Position"].isdigit()
+    for url in {*srcs, *(r["Variant Image"] for r in rows if r["Variant Image"])}:
+        name = url.removeprefix(BASE)
+        data = (images / name).read_bytes()
+        assert name.rsplit("--", 1)[1].split(".")[0] == hashlib.sha256(data).hexdigest()[:12]
+        from PIL import Image
+
+        with Image.open(images / name) as im:
+            assert im.size == (2048, 2048)  # within Shopify's 20 MP / 4472 px limit
+
+
+def test_pod_payloads(shop_root):
+    from teeprint.catalog import Catalog
+
+    cat = Catalog.load(shop_root / "shop.toml")
+    pf = json.loads((shop_root / "shop" / "printful" / "double-descent-tee.json").read_text())
+    pi = json.loads((shop_root / "shop" / "printify" / "double-descent-tee.json").read_text())
+    n_sizes = len(cat.settings.commerce["sizes"])
+    assert len(pf["sync_variants"]) == 8 * n_sizes <= 100
+    assert pf["sync_product"]["external_id"] == "double-descent-tee"
+    for v in pf["sync_variants"]:
+        assert Decimal(v["retail_price"]) > 0 and v["external_id"].startswith("SPC-0001-")
+        (f,) = v["files"]
+        name = f["url"].removeprefix(BASE)
+        data = (shop_root / "shop" / "images" / name).read_bytes()
+        assert data.startswith(b"\x89PNG") and hashlib.sha256(data).hexdigest()[:12] in name
+    product = pi["product"]
+    assert product["blueprint_id"] == 12
+    assert all(isinstance(v["price"], int) and v["price"] >= 3000 for v in product["variants"])
+    assert sum(len(a["variant_ids"]) for a in product["print_areas"]) == len(product["variants"])
+    assert len(product["print_areas"]) == 2  # one print file per colourway
+    assert {u["file_name"] for u in pi["uploads"]} == {
+        a["placeholders"][0]["images"][0]["upload"] for a in product["print_areas"]}
+
+
+def test_manifest_lists_every_file_with_its_hash(shop_root):
+    out = shop_root / "shop"
+    manifest = json.loads((out / "shop-manifest.json").read_text())
+    listed = {e["path"]: e for e in manifest["files"]}
+    on_disk = {p.relative_to(out).as_posix() for p in out.rglob("*") if p.is_file()
+               and not any(part.startswith(".") for part in p.relative_to(out).parts)}
+    assert set(listed) == on_disk - {"shop-manifest.json"}
+    for path, e in listed.items():
+        data = (out / path).read_bytes()
+        assert e["sha256"] == hashlib.sha256(data).hexdigest() and e["bytes"] == len(data)
+    kinds = {e["kind"] for e in listed.values()}
+    assert {"shopify-csv", "image", "printify-json", "printful-json", "gallery", "lookbook"} <= kinds
+
+
+def test_export_is_deterministic_and_says_when_mockups_are_missing(shop_root, tmp_path):
+    r = teeprint(shop_root, "shop", "export", "--renders", str(shop_root / "out"), "--out",
+                 str(tmp_path / "again"), "--image-base-url", BASE, "--no-gallery", "--no-lookbook")
+    assert r.returncode == 0, r.stderr
+    assert "no mockups yet for 3 specimen(s)" in r.stderr
+    for name in ("products.csv", "printify/double-descent-tee.json", "printful/ridge-echo-tee.json"):
+        assert (tmp_path / "again" / name).read_bytes() == (shop_root / "shop" / name).read_bytes()
+
+
+def test_mockups_become_variant_images_when_the_batch_made_them(shop_root, tmp_path):
+    """A manifest with ``mockup`` entries (garment + view) puts them in front of the flat plates."""
+    from PIL import Image
+
+    renders = tmp_path / "renders"
+    shutil.copytree(shop_root / "out" / "ridge-echo", renders / "ridge-echo")
+    buf = io.BytesIO()
+    Image.new("RGB", (1200, 1200), "#e7d4c0").save(buf, "JPEG", quality=80)
+    data = buf.getvalue()
+    mock = "ridge-echo--ecru--mockup-soft-cream-front.jpg"
+    (renders / "ridge-echo" / mock).write_bytes(data)
+    manifest = json.loads((renders / "ridge-echo" / "manifest.json").read_text())
+    manifest["outputs"].append({"path": mock, "kind": "mockup", "colorway": "ecru",
+                                "sha256": hashlib.sha256(data).hexdigest(), "bytes": len(data),
+                                "width": 1200, "height": 1200, "dpi": None,
+                                "garment": "soft-cream", "view": "front"})
+    (renders / "ridge-echo" / "manifest.json").write_text(json.dumps(manifest))
+    r = teeprint(shop_root, "shop", "export", "--renders", str(renders), "--out", str(tmp_path / "s"),
+                 "--image-base-url", BASE, "--no-gallery", "--no-lookbook")
+    assert r.returncode == 0, r.stderr
+    assert "no mockups yet" not in r.stderr
+    rows = read_csv(tmp_path / "s" / "products.csv")
+    cream = {r["Variant Image"] for r in rows if r["Option1 Value"] == "Soft Cream"}
+    assert cream == {f"{BASE}ridge-echo-tee--soft-cream--front--{hashlib.sha256(data).hexdigest()[:12]}.jpg"}
+    assert rows[0]["Image Src"] in cream  # the hero is the reference garment's mockup
+    tan = {r["Variant Image"] for r in rows if r["Option1 Value"] == "Tan"}
+    assert len(tan) == 1 and "--tan--plate--" in next(iter(tan))
+    assert (tmp_path / "s" / "images" / next(iter(cream)).removeprefix(BASE)).read_bytes() == data
+
+
+def test_formula_cells_are_neutralised(catalog, tmp_path):
+    from teeprint.shop import (
+        FORMULA_LEADS,
+        Rendered,
+        build_product,
+        commerce_settings,
+        neutralise,
+        shopify_csv,
+    )
+
+    assert neutralise("=1+1") == "'=1+1" and neutralise("@SUM(A1)") == "'@SUM(A1)"
+    assert neutralise("\tx") == "'\tx" and neutralise("\rx") == "'\rx" and neutralise("-3") == "'-3"
+    assert neutralise("Plate I") == "Plate I"
+    spec = catalog.specimen("double-descent").model_copy(update={
+        "name": "=HYPERLINK(\"http://x\")", "caption": "+cmd|' /C calc'!A0",
+        "tags": ("-2+3", "@SUM(1)", "\tTab"), "motto": "=1"})
+    rendered = Rendered(spec, tmp_path, ({"path": "x.png", "kind": "print-png", "colorway": "ecru",
+                                          "sha256": "0" * 64},))
+    commerce = commerce_settings(catalog)
+    product = build_product(catalog, commerce, rendered, [], None, BASE)
+    text = shopify_csv([product], commerce, "@vendor").decode("utf-8")
+    rows = list(csv.reader(io.StringIO(text, newline="")))
+    cells = [c for row in rows[1:] for c in row]
+    assert not any(c.startswith(FORMULA_LEADS) for c in cells)
+    first = dict(zip(rows[0], rows[1], strict=True))
+    assert first["Title"].startswith("'=HYPERLINK") and first["Vendor"] == "'@vendor"
+    assert first["SEO Description"].startswith("'+cmd")
+    assert first["Tags"].startswith(("'", "Learning"))
+
+
+def test_commerce_settings_errors_name_the_key(tmp_path):
+    root = make_archive(tmp_path / "a")
+    shop = root / "shop.toml"
+    shop.write_text(shop.read_text().replace(', 3XL = "38.00" }', " }"))
+    r = teeprint(root, "shop", "export", "--renders", str(root / "out"), "--out", str(root / "s"))
+    assert r.returncode == 2
+    assert "commerce.prices" in r.stderr or "prices" in r.stderr
+    assert "3XL" in r.stderr and "Traceback" not in r.stderr
+    original = (Path(__file__).resolve().parent.parent / "shop.toml").read_text()
+    shop.write_text(original.replace('sku_pattern = "SPC-{plate:04d}-{garment}-{size}"',
+                                             'sku_pattern = "SPC-{colour}-{size}"'))
+    r = teeprint(root, "shop", "export", "--renders", str(root / "out"), "--out", str(root / "s"))
+    assert r.returncode == 2 and "sku_pattern" in r.stderr
+
+
+def test_nothing_rendered_is_an_error(tmp_path):
+    root = make_archive(tmp_path / "a")
+    r = teeprint(root, "shop", "export", "--renders", str(root / "nothing"), "--out", str(root / "s"))
+    assert r.returncode == 2 and "teeprint batch" in r.stderr
