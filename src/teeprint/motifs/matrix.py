@@ -29,6 +29,7 @@ from teeprint.motifs.style import (
     HATCH_GAP_PT,
     HATCH_TINT,
     LABEL_PT,
+    MEDIUM_PT,
     THIN_PT,
     TICK_PT,
 )
@@ -39,6 +40,8 @@ from teeprint.typeset import Typesetter
 MIN_DOT_R_PT = 0.9
 #: A ring needs this outer radius to read as a ring rather than a blot.
 MIN_RING_R_PT = 3.2
+#: Stipple dots per 1000 square points for the lightest region engraving.
+STIPPLE_PER_KPT2 = 7.0
 #: Air kept on the right of every panel so that neighbouring panels never touch.
 PANEL_GAP_PT = 10.0
 #: Space kept between a panel's title baseline and what follows.
@@ -555,16 +558,22 @@ def _regions(data: FigureData, p: Panel, box: Box, codes_f: np.ndarray, ts: Type
     shapes: list[Shape] = []
     for c in sorted(set(codes.ravel().tolist())):
         angles, stipple = REGION_ENGRAVING[min(c, len(REGION_ENGRAVING) - 1)]
-        role = "accent" if p.accent_class == c else "ink"
         mask = codes == c
         for ang in angles:
-            shapes += hatch_cells(mask, plot, ang, HATCH_GAP_PT * (1.0 if len(angles) == 1 else 1.4),
-                                  role, HATCH_TINT if role == "ink" else 1.0)
+            shapes += hatch_cells(mask, plot, ang, HATCH_GAP_PT * (1.0 if len(angles) == 1 else 1.4))
         if stipple:
-            shapes += stipple_cells(mask, plot, rng, 2.2, role, GHOST_TINT)
-    borders = region_borders(codes, plot)
-    if not borders.empty:
-        shapes.append(stroke(borders, THIN_PT, cap="square"))
+            shapes += stipple_cells(mask, plot, rng, STIPPLE_PER_KPT2, "ink", GHOST_TINT)
+    # The accent class is told by its border alone: a region is large, a line is sparing.
+    if p.accent_class is not None:
+        other = np.where(codes == p.accent_class, 1, 0)
+        plain = region_borders(np.where(codes == p.accent_class, -1, codes), plot)
+        lit = region_borders(other, plot)
+    else:
+        plain, lit = region_borders(codes, plot), PathBuilder()
+    if not plain.empty:
+        shapes.append(stroke(plain, THIN_PT, cap="square"))
+    if not lit.empty:
+        shapes.append(stroke(lit, MEDIUM_PT, "accent", cap="square"))
     xs = _cell_scale(data, p.x, cols, plot.x, plot.right, p.x_log)
     ys = _cell_scale(data, p.y, rows, plot.y, plot.bottom, p.y_log)
     shapes += frame_axes(plot, xs, ys, ts, x_label=p.col_title, y_label=p.row_title)
@@ -575,31 +584,38 @@ def _regions(data: FigureData, p: Panel, box: Box, codes_f: np.ndarray, ts: Type
             sw = Box(x, y - 16, 34, 20)
             mask = np.ones((1, 1), bool)
             angles, stipple = REGION_ENGRAVING[c]
-            role = "accent" if p.accent_class == c else "ink"
+            lit = p.accent_class == c
             for ang in angles:
-                shapes += hatch_cells(mask, sw, ang, 5.0, role, HATCH_TINT if role == "ink" else 1.0)
+                shapes += hatch_cells(mask, sw, ang, 5.0 * (1.0 if len(angles) == 1 else 1.4))
             if stipple:
-                shapes += stipple_cells(mask, sw, rng, 20.0, role, GHOST_TINT)
-            shapes.append(stroke(PathBuilder().rect(sw.x, sw.y, sw.w, sw.h), HAIR_PT, cap="butt"))
+                shapes += stipple_cells(mask, sw, rng, STIPPLE_PER_KPT2 * 2, "ink", GHOST_TINT)
+            shapes.append(stroke(PathBuilder().rect(sw.x, sw.y, sw.w, sw.h),
+                                 MEDIUM_PT if lit else HAIR_PT, "accent" if lit else "ink", cap="butt"))
             shapes.append(ts.line(name, "mono", TICK_PT, x + 42, y - 2))
             x += 42 + ts.measure(name, "mono", TICK_PT) + 28
     return shapes
 
 
 def _cell_scale(data: FigureData, name: str | None, n: int, p0: float, p1: float, log: bool) -> Scale:
-    """A scale whose range spans the outer edges of n equal cells centred on the given values."""
+    """A scale whose range spans the outer edges of n equal cells centred on the given values.
+
+    The values may run either way (a top row holding the largest value is common); the scale
+    always goes from the smaller edge to the larger one and maps each to its side.
+    """
     if name is None:
         return Scale(-0.5, n - 0.5, p0, p1)
     v = np.asarray(data[name], float).ravel()
     if v.size != n:
         msg = f"axis array {name!r} has {v.size} values for {n} cells"
         raise ValueError(msg)
+    t = np.log10(v) if log else v
+    step = (t[-1] - t[0]) / max(n - 1, 1)
+    first, last = t[0] - step / 2, t[-1] + step / 2
+    if first > last:
+        first, last, p0, p1 = last, first, p1, p0
     if log:
-        lv = np.log10(v)
-        step = (lv[-1] - lv[0]) / max(n - 1, 1)
-        return Scale(10 ** (lv[0] - step / 2), 10 ** (lv[-1] + step / 2), p0, p1, True)
-    step = (v[-1] - v[0]) / max(n - 1, 1)
-    return Scale(v[0] - step / 2, v[-1] + step / 2, p0, p1)
+        return Scale(10**first, 10**last, p0, p1, True)
+    return Scale(first, last, p0, p1)
 
 
 def centre_vertically(shapes: list[Shape], box: Box) -> list[Shape]:

@@ -278,3 +278,68 @@ def _spread_neurons(dominant: np.ndarray, concentration: np.ndarray, count: int)
     freqs = np.unique(dominant)
     pick = freqs[np.round(np.linspace(0, freqs.size - 1, min(count, freqs.size))).astype(int)]
     return np.array([int(np.argmax(np.where(dominant == f, concentration, -1.0))) for f in pick])
+
+
+# -- superposition phase diagram ---------------------------------------------------------------
+
+
+class PhaseDiagramParams(Params):
+    """Two features, one dimension: which solution has the lowest expected loss where."""
+
+    density_min: float = Field(0.03, gt=0.0, lt=1.0)
+    importance_min: float = Field(0.1, gt=0.0, lt=1.0)
+    importance_max: float = Field(10.0, gt=1.0, le=100.0)
+    cells: int = Field(40, ge=6, le=80)
+    quadrature: int = Field(100, ge=20, le=300, description="midpoints per unit interval")
+
+
+#: Region codes of the phase diagram, in the order of the plate's legend.
+PHASES = ("feature 2 dropped", "feature 1 dropped", "superposed")
+
+
+@recipe("superposition-phase-diagram", PhaseDiagramParams)
+def superposition_phase_diagram(p: PhaseDiagramParams, rng: np.random.Generator) -> Arrays:
+    """Elhage et al. (2022), n = 2 features in m = 1 dimension, by comparing solutions.
+
+    Features are x_i = 0 with probability 1 - d, else uniform on [0, 1]; feature 1 has importance
+    1 and feature 2 importance r.  Three candidate solutions of ReLU(W^T W x + b):
+    keep feature 1 (W = [1, 0]; the best constant for x_2 costs r Var(x_2)), keep feature 2 (the
+    mirror image), or store both antipodally (W = [w, -w], shared bias b <= 0, w^2 and b chosen
+    by a grid).  The antipodal loss splits exactly by which features are active:
+    d(1 - d) A(w, b) + d^2 B(w, b), with A and B integrals over the unit interval and square
+    evaluated by midpoint quadrature, so the diagram is deterministic and needs no training
+    (the generator is unused).  Each cell shows the candidate with the lowest expected loss.
+    """
+    density = np.geomspace(p.density_min, 1.0, p.cells)
+    importance = np.geomspace(p.importance_max, p.importance_min, p.cells)  # top row: large r
+    u = (np.arange(p.quadrature) + 0.5) / p.quadrature
+    w2_grid = np.linspace(0.5, 1.5, 21)
+    bias = np.linspace(-0.8, 0.0, 33)[:, None, None]
+    diff = u[:, None] - u[None, :]
+    one = np.empty((w2_grid.size, bias.shape[0]))
+    both = np.empty_like(one)
+    for i, w2 in enumerate(w2_grid):
+        # One feature active (x1 = u, x2 = 0): an inactive x2 sees ReLU(-w^2 u + b) = 0 (b <= 0).
+        one[i] = np.mean((u - np.maximum(w2 * u + bias[:, :, 0], 0.0)) ** 2, axis=-1)
+        # Both active: the error on x1 (x2's is the same by symmetry).
+        both[i] = np.mean((u[:, None] - np.maximum(w2 * diff + bias, 0.0)) ** 2, axis=(-2, -1))
+    d = density[:, None, None]
+    # Per-feature error of the antipodal pair, minimised over (w^2, b) for every density.
+    per_feature = (d * (1 - d) * one[None] + d**2 * both[None]).reshape(density.size, -1).min(axis=1)
+    var = density / 3 - density**2 / 4  # Var(x_i): the cost of a dropped feature
+    r = importance[:, None]
+    losses = np.stack([
+        r * var[None, :],  # keep feature 1, drop feature 2
+        np.ones_like(r) * var[None, :],  # keep feature 2, drop feature 1
+        (1 + r) * per_feature[None, :],  # superposed
+    ])
+    phase = losses.argmin(axis=0)
+    return {
+        "phase": phase,
+        "density": density,
+        "importance": importance,
+        "losses": losses,
+        "antipodal_error": per_feature,
+        "phase_names": list(PHASES),
+        "superposed_share": float(np.mean(phase == 2)),
+    }
