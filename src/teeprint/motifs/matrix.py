@@ -584,13 +584,14 @@ def _regions(data: FigureData, p: Panel, box: Box, codes_f: np.ndarray, ts: Type
             sw = Box(x, y - 16, 34, 20)
             mask = np.ones((1, 1), bool)
             angles, stipple = REGION_ENGRAVING[c]
-            lit = p.accent_class == c
+            marked = p.accent_class == c
             for ang in angles:
                 shapes += hatch_cells(mask, sw, ang, 5.0 * (1.0 if len(angles) == 1 else 1.4))
             if stipple:
                 shapes += stipple_cells(mask, sw, rng, STIPPLE_PER_KPT2 * 2, "ink", GHOST_TINT)
             shapes.append(stroke(PathBuilder().rect(sw.x, sw.y, sw.w, sw.h),
-                                 MEDIUM_PT if lit else HAIR_PT, "accent" if lit else "ink", cap="butt"))
+                                 MEDIUM_PT if marked else HAIR_PT, "accent" if marked else "ink",
+                                 cap="butt"))
             shapes.append(ts.line(name, "mono", TICK_PT, x + 42, y - 2))
             x += 42 + ts.measure(name, "mono", TICK_PT) + 28
     return shapes
