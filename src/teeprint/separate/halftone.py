@@ -99,7 +99,7 @@ def measure_screen(patch: np.ndarray, dpi: float) -> tuple[float, float]:
     a -= a.mean()
     h, w = a.shape
     win = np.outer(np.hanning(h), np.hanning(w))
-    n = 1 << int(math.ceil(math.log2(max(h, w) * 8)))
+    n = 1 << int(math.ceil(math.log2(max(h, w) * 4)))
     spec = np.abs(np.fft.fftshift(np.fft.fft2(a * win, s=(n, n))))
     c = n // 2
     fy, fx = np.mgrid[-c:n - c, -c:n - c] / n
