@@ -65,6 +65,8 @@ def _num_label(v: float, step: float) -> str:
     if abs(v) < step * 1e-6:
         return "0"
     decimals = max(0, -math.floor(math.log10(step) + 1e-9))
+    while decimals < 8 and abs(round(step, decimals) - step) > step * 1e-6:  # 0.25 needs two
+        decimals += 1
     return f"{v:.{decimals}f}"
 
 
