@@ -485,10 +485,23 @@ def check_svg(data: bytes, cw: Colorway | None, rules: PrintSettings,
             xs, ys = nums[0::2], nums[1::2]
             xs_min, xs_max = min(xs_min, min(xs) - half), max(xs_max, max(xs) + half)
             ys_min, ys_max = min(ys_min, min(ys) - half), max(ys_max, max(ys) + half)
-    if any(True for _ in root.iter(f"{ns}text")):
+    texts = list(root.iter(f"{ns}text"))
+    if texts:
         out.append(Violation("outlined-type", "error",
-                             "the SVG has live <text>; type must be outlined (it depends on "
-                             "installed fonts)"))
+                             f"the SVG has {len(texts)} live <text> element(s); type must be "
+                             "outlined (it depends on installed fonts)"))
+        sizes = []
+        for t in texts:
+            m = re.search(r"font-size\s*:\s*([\d.]+)", t.get("style", ""))
+            size = t.get("font-size") or (m.group(1) if m else None)
+            if size is not None and _NUM.match(size):
+                sizes.append(float(_NUM.match(size).group(0)))  # type: ignore[union-attr]
+        small = sorted(v for v in sizes if v * scale < rules.min_text_pt)
+        if small:
+            out.append(Violation("min-text", "error",
+                                 f"{len(small)} text element(s) down to {small[0]:g} pt print under "
+                                 f"the {rules.min_text_pt:g} pt minimum at {scale:.0%}", "",
+                                 small[0] * scale, rules.min_text_pt))
     if thin:
         out.append(Violation("min-line", "error",
                              f"{len(thin)} stroke(s) down to {min(thin):g} pt print under the "
@@ -499,8 +512,9 @@ def check_svg(data: bytes, cw: Colorway | None, rules: PrintSettings,
         out.append(Violation("print-area", "warning",
                              "path points (control points included) reach outside the artboard",
                              f"({xs_min:.0f}, {ys_min:.0f})-({xs_max:.0f}, {ys_max:.0f}) pt"))
-    out.append(Violation("min-text", "info", "type is outlined in an SVG and carries no size: "
-                         "check the specimen (teeprint preflight SLUG) for type sizes"))
+    if not texts:
+        out.append(Violation("min-text", "info", "type is outlined in this SVG and carries no "
+                             "size: check the specimen (teeprint preflight SLUG) for type sizes"))
     if cw is not None:
         rgb = np.array([hex_rgb(c) for c in sorted(colours)], float).reshape(-1, 3)
         ok, _ = classify_colours(rgb, cw) if len(rgb) else (np.zeros(0, bool), None)
