@@ -257,8 +257,24 @@ def density_ridges(data: FigureData, p: RidgeParams, ctx: MotifContext) -> list[
     entries += [(lay.label, f"layer{i}") for i, lay in enumerate(p.layers) if lay.label]
     if p.paths_label and p.paths_x:
         entries.append((p.paths_label, "paths"))
-    top_h = (8.0 + (26.0 if (entries or p.row_title or p.right_title) else 0.0)
-             + (22.0 if p.note else 0.0) + (24.0 if p.reference_label else 0.0))
+    # Flow the legend right to left in lines that clear the row title, then size the band.
+    title_w = ts.measure(p.row_title, "mono", TICK_PT, 0.08) + 24 if p.row_title else 0.0
+    room = px1 - (box.x + title_w)
+    legend_lines: list[list[tuple[str, str, float]]] = [[]]
+    used = 0.0
+    for text, kind in entries:
+        item_w = ts.measure(text, "mono", TICK_PT) + 46 + 26
+        if legend_lines[-1] and used + item_w > room:
+            legend_lines.append([])
+            used = 0.0
+        legend_lines[-1].append((text, kind, item_w))
+        used += item_w
+    if any(sum(w for *_, w in line) - 26 > px1 - box.x for line in legend_lines):
+        msg = "density-ridges: a legend label is wider than the panel; shorten it"
+        raise TeeprintError(msg)
+    n_top = len(legend_lines) if entries else (1 if (p.row_title or p.right_title) else 0)
+    top_h = (8.0 + 24.0 * n_top + (4.0 if n_top else 0.0) + (22.0 if p.note else 0.0)
+             + (24.0 if p.reference_label else 0.0))
     front = box.bottom - AXIS_BAND_PT
     gap = (front - (box.y + top_h)) / (n_rows - 1 + p.overlap)
     base = front - gap * (n_rows - 1 - np.arange(n_rows))
@@ -413,25 +429,27 @@ def density_ridges(data: FigureData, p: RidgeParams, ctx: MotifContext) -> list[
     if p.right_title:
         shapes.append(ts.line(p.right_title, "mono", TICK_PT, px1 + 14, title_y,
                               tracking_em=0.08))
-    leg_x = px1
-    for text, kind in reversed(entries):
-        tw = ts.measure(text, "mono", TICK_PT)
-        shapes.append(ts.line(text, "mono", TICK_PT, leg_x, title_y, anchor="end"))
-        sx0, sx1 = leg_x - tw - 46, leg_x - tw - 10
-        sample = PathBuilder().move(sx0, title_y - TICK_PT * 0.33).line(sx1, title_y - TICK_PT * 0.33)
-        if kind == "main":
-            shapes.append(stroke(sample, p.line_pt, "ink"))
-        elif kind == "paths":
-            shapes.append(_styled(sample, p.paths_style, HAIR_PT))
-        else:
-            shapes.append(_styled(sample, p.layers[int(kind[5:])].style, THIN_PT))
-        leg_x = sx0 - 26
-    if entries and leg_x + 26 < box.x + (ts.measure(p.row_title, "mono", TICK_PT, 0.08) + 24
-                                      if p.row_title else 0.0):
-        msg = "density-ridges: the legend does not fit across the panel; shorten its labels"
-        raise TeeprintError(msg)
+    for li, line in enumerate(legend_lines if entries else []):
+        leg_x = px1
+        yy = title_y + 24 * li
+        for text, kind, item_w in reversed(line):
+            shapes.append(ts.line(text, "mono", TICK_PT, leg_x, yy, anchor="end"))
+            sx0 = leg_x - item_w + 26
+            sample = PathBuilder().move(sx0, yy - TICK_PT * 0.33).line(sx0 + 36, yy - TICK_PT * 0.33)
+            if kind == "main":
+                shapes.append(stroke(sample, p.line_pt, "ink"))
+            elif kind == "paths":
+                shapes.append(_styled(sample, p.paths_style, HAIR_PT))
+            else:
+                style = p.layers[int(kind[5:])].style
+                shapes.append(_styled(sample, style, MEDIUM_PT if style == "accent" else THIN_PT))
+            leg_x -= item_w
     if p.note:
-        shapes.append(ts.line(p.note, "serif-italic", TICK_PT + 2, px1, title_y + (24 if entries else 0),
-                              anchor="end"))
+        note_y = title_y + 24 * n_top
+        note_w = ts.measure(p.note, "serif-italic", TICK_PT + 2)
+        if note_w <= px1 - box.x:
+            shapes.append(ts.line(p.note, "serif-italic", TICK_PT + 2, px1, note_y, anchor="end"))
+        else:
+            shapes.append(ts.line(p.note, "serif-italic", TICK_PT + 2, box.x, note_y))
     return shapes
 

@@ -1,0 +1,403 @@
+"""Plates XXIII-XXXII: each specimen's defining property, computed from its recipe's output with
+the parameters its design ships; determinism; recipe timings (reported, never asserted); and
+property tests over the density-ridges engine and the optional curve-vs-scale params."""
+
+from __future__ import annotations
+
+import json
+import time
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from teeprint import motifs, pipeline, recipes
+from teeprint.artwork import Box
+from teeprint.errors import TeeprintError
+from teeprint.motifs import MotifContext
+from teeprint.motifs.style import HAIR_PT, TICK_PT
+from teeprint.plate import FIGURE_BOX
+from teeprint.recipes import FigureData, Provenance, validate_params
+
+SLUGS = ("spectral-bias", "diffusion", "mode-collapse", "model-collapse", "hallucination",
+         "emergence-mirage", "scaling-laws", "bias-variance", "curse-of-dimensionality",
+         "gaussian-process")
+PLATES = dict(zip(SLUGS, range(23, 33), strict=True))
+
+
+@pytest.fixture(scope="module")
+def data(catalog):
+    """Each specimen's figure data, computed once with its design's parameters."""
+    cache: dict[str, FigureData] = {}
+
+    def get(slug: str) -> FigureData:
+        if slug not in cache:
+            cache[slug] = recipes.run(catalog.specimen(slug))
+        return cache[slug]
+
+    return get
+
+
+def test_plates_and_families(catalog):
+    for slug, plate in PLATES.items():
+        spec = catalog.specimen(slug)
+        assert spec.plate == plate and spec.colorways == ("ecru", "black")
+        assert spec.recipe.name == slug
+    assert {catalog.specimen(s).honesty for s in ("scaling-laws", "emergence-mirage",
+                                                 "gaussian-process")} == {"closed-form"}
+
+
+# -- defining properties ------------------------------------------------------------------------
+
+
+def test_spectral_bias_low_frequencies_first(data):
+    learned = np.asarray(data("spectral-bias")["learned"])
+    ks = list(data("spectral-bias")["frequencies"])
+    assert ks == [1, 3, 5, 7, 9]
+    window = (learned[0] > 0.9) & (learned[-1] < 0.2)
+    assert window.any(), "no time at which k=1 is learned while k=9 is not"
+    # Frequencies are learned in order: the time to reach half is increasing in k.
+    t = np.asarray(data("spectral-bias")["t"])
+    half = [t[np.argmax(row >= 0.5)] for row in learned]
+    assert all(a < b for a, b in zip(half, half[1:], strict=False)), half
+    assert np.all(learned[:, -1] > 0.95), "by the last step every frequency is learned"
+
+
+def test_diffusion_recovers_the_mixture(data):
+    d = data("diffusion")
+    w, sd = np.asarray(d["sample_weights"]), np.asarray(d["sample_sds"])
+    assert np.all(np.abs(w - d["data_weights"]) < 0.03), w
+    assert np.all(np.abs(sd / d["data_sds"] - 1) < 0.15), sd
+    assert np.all(np.abs(np.asarray(d["sample_means"]) - d["data_means"]) < 0.05)
+    # The top ridge is pure noise: the density at t = T is (nearly) the standard normal.
+    x = np.asarray(d["x"])
+    assert np.max(np.abs(d["density"][0] - np.exp(-x**2 / 2) / np.sqrt(2 * np.pi))) < 1e-3
+    assert d["row_t"][0] == 500 and d["row_t"][-1] == 0
+
+
+def test_mode_collapse_reverse_seeks_forward_covers(data):
+    d = data("mode-collapse")
+    assert d["nearest_mode_distance"] < 0.1
+    assert np.all(np.abs(np.asarray(d["reverse_sd"]) - 0.15) < 0.02)
+    assert np.all(np.asarray(d["forward_sd"]) > 1.0)
+    assert np.allclose(d["forward_mean"], 0.0, atol=1e-12)
+
+
+def test_model_collapse_sigma_shrinks(data):
+    d = data("model-collapse")
+    drift = np.diff(d["log_sigma_mean"])
+    assert np.all(drift < 0), "mean log-sigma over 500 chains must fall every generation"
+    assert np.exp(d["log_sigma_mean"][-1]) < 0.1
+    assert d["sigma"][-1] < 0.1 and d["n"] == 20 and d["sigma"].size == 101
+    # Expected drift of log sigma for the MLE with n = 20: (E log chi2_19 - log 20) / 2.
+    from scipy.special import digamma
+
+    expect = 0.5 * (digamma(19 / 2) + np.log(2) - np.log(20))
+    assert abs(d["expected_log_drift"] - expect) < 0.01
+
+
+def test_hallucination_monofact_rate_estimates_unseen_mass(data):
+    d = data("hallucination")
+    assert abs(d["monofact_rate"] - d["unseen_mass"]) < 0.01
+    counts = np.asarray(d["count"])
+    assert np.all(np.diff(counts) <= 0) and counts[-1] == 1
+    assert d["n_singletons"] == int(np.sum(counts == 1))
+    assert counts[d["singleton_rank"] - 1] == 1 and counts[d["singleton_rank"] - 2] > 1
+
+
+def test_emergence_is_made_by_the_metric(data):
+    d = data("emergence-mirage")
+    assert d["exact_rise_2dec"] > 0.8
+    assert d["token_rise_2dec"] < 0.5
+    assert d["token_max_slope"] < 0.5, "token accuracy never climbs faster than 0.5 per decade"
+    np.testing.assert_allclose(d["exact_match"], d["token_accuracy"] ** 10)
+
+
+def test_scaling_laws_compute_optimal_exponent(data):
+    d = data("scaling-laws")
+    n_opt = np.asarray(d["n_opt"])
+    assert np.all(np.diff(n_opt) > 0)
+    assert abs(d["exponent"] - 0.28 / 0.62) < 1e-12
+    assert abs(d["exponent_fit"] - d["exponent"]) < 0.02
+    slope = np.polyfit(np.log10(d["compute"]), np.log10(n_opt), 1)[0]
+    assert 0.4 < slope < 0.5
+    # The analytic optimum is the minimum of each IsoFLOP curve (to the grid's resolution).
+    step = np.log10(d["n"][1] / d["n"][0])
+    assert np.all(np.abs(np.log10(d["n_opt_grid"] / n_opt)) <= step)
+    assert np.all(np.nanmin(d["isoflop_shown"], axis=1) >= d["loss_opt"] - 1e-9)
+
+
+def test_bias_variance_degree_nine_interpolates_and_generalises_worst(data):
+    d = data("bias-variance")
+    assert d["train_rms"][9] < 1e-6
+    assert int(np.argmax(d["test_rms"])) == 9
+    assert d["test_rms"][3] < d["test_rms"][0] and d["test_rms"][3] < d["test_rms"][1]
+    assert np.all(np.diff(d["train_rms"]) <= 1e-9), "train error never rises with degree"
+
+
+def test_curse_relative_spread_falls_with_dimension(data):
+    d = data("curse-of-dimensionality")
+    rel = np.asarray(d["relative_sd"])
+    assert np.all(np.diff(rel) < 0)
+    big = np.asarray(d["dims"]) >= 10
+    np.testing.assert_allclose(rel[big], np.asarray(d["theory_relative_sd"])[big], rtol=0.1)
+    assert rel[-1] < 0.03 < 0.4 < rel[0]
+
+
+def test_gaussian_process_interpolates_and_pinches(data):
+    d = data("gaussian-process")
+    noise = d["noise_sd"]
+    assert np.all(np.abs(d["mean_at_obs"] - d["y_obs"]) < 2 * noise)
+    assert np.all(d["sd_at_obs"] <= noise * 1.01)
+    assert np.all(d["sd_at_obs"] > 0.5 * noise)
+    assert d["sd"].max() > 0.9 * d["prior_sd"], "far from the data the band relaxes to the prior"
+    assert d["samples"].shape == (5, d["x"].size)
+    np.testing.assert_allclose(d["upper"] - d["lower"], 4 * d["sd"])
+
+
+# -- determinism and timings --------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("slug", SLUGS)
+def test_same_seed_same_arrays(catalog, slug):
+    spec = catalog.specimen(slug)
+    first, again = recipes.run(spec), recipes.run(spec)
+    assert first.to_json() == again.to_json()
+    other = recipes.run(spec, seed=spec.seed + 1)
+    stochastic = slug not in ("emergence-mirage", "scaling-laws")
+    arrays = [json.loads(f.to_json())["arrays"] for f in (first, other)]
+    assert (arrays[0] != arrays[1]) == stochastic
+
+
+def test_recipe_timings(catalog, artifacts):
+    """Best of three wall times per recipe, written to tests/artifacts; reported, not asserted."""
+    times = {}
+    for slug in SLUGS:
+        spec = catalog.specimen(slug)
+        runs = []
+        for _ in range(3):
+            t0 = time.perf_counter()
+            recipes.run(spec)
+            runs.append(time.perf_counter() - t0)
+        times[slug] = round(min(runs), 4)
+    (artifacts / "gen-recipe-times.json").write_text(json.dumps(times, indent=1, sort_keys=True))
+    print("\nrecipe seconds (best of 3):", json.dumps(times, sort_keys=True))
+    assert set(times) == set(SLUGS)
+
+
+# -- property tests: density-ridges --------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def ts(catalog):
+    return pipeline.typesetter(catalog)
+
+
+def _figure(arrays: dict) -> FigureData:
+    prov = Provenance("test", "test", 0, {}, "Nobody 2000, Nowhere", "computed", "test")
+    return FigureData(arrays, prov)
+
+
+def _inside(shapes, box: Box) -> None:
+    assert shapes
+    for s in shapes:
+        x0, y0, x1, y1 = s.bbox
+        assert x0 >= box.x - 0.5 and y0 >= box.y - 0.5, (s.label, s.bbox)
+        assert x1 <= box.right + 0.5 and y1 <= box.bottom + 0.5, (s.label, s.bbox)
+        if s.paint == "stroke":
+            assert s.width_pt >= HAIR_PT - 1e-9
+        if s.text_pt is not None:
+            assert s.text_pt >= TICK_PT - 1e-9
+        assert s.role in ("ink", "accent")
+
+
+def _draw(name: str, arrays: dict, params: dict, ts, box: Box = FIGURE_BOX):
+    info = motifs.get(name)
+    p = validate_params(info.params, params, "test")
+    ctx = MotifContext(box, ts, np.random.default_rng(0))
+    return info.func(_figure(arrays), p, ctx)
+
+
+short = st.text(alphabet="abcdefgh xyz=0123456789", min_size=0, max_size=18)
+
+
+@st.composite
+def ridge_case(draw):
+    rows = draw(st.integers(1, 40))
+    pts = draw(st.integers(2, 120))
+    seed = draw(st.integers(0, 2**16))
+    rng = np.random.default_rng(seed)
+    x = np.sort(rng.uniform(-5, 5, pts)) + np.arange(pts) * 1e-6
+    dens = rng.gamma(0.6, 1.0, (rows, pts)) * draw(st.sampled_from([0.0, 1e-6, 1.0, 1e6]))
+    arrays = {"x": x, "d": dens, "o": rng.gamma(1.0, 1.0, (rows, pts)), "v": np.arange(rows) * 7.0,
+              "rug": rng.normal(0, 2, (rows, 5)), "px": rng.normal(0, 2, (3, 9)),
+              "pr": np.linspace(0, rows - 1, 9), "one": rng.gamma(1.0, 1.0, pts)}
+    params = {
+        "x": "x", "density": "d",
+        "step": draw(st.booleans()),
+        "normalise": draw(st.sampled_from(["shared", "row", "layer"])),
+        "overlap": draw(st.floats(0.3, 8.0)),
+        "line_pt": draw(st.floats(HAIR_PT, 5.0)),
+        "hatch": draw(st.booleans()),
+        "hatch_gap_pt": draw(st.floats(4.0, 40.0)),
+        "label_every": draw(st.integers(1, 200)),
+        "accent_rows": draw(st.lists(st.integers(-50, 50), max_size=3)),
+        "label": draw(short),
+        "x_label": draw(short),
+        "note": draw(short),
+        "row_title": draw(short),
+        "right_title": draw(short),
+    }
+    if draw(st.booleans()):
+        params["layers"] = [{"density": draw(st.sampled_from(["o", "one"])),
+                             "style": draw(st.sampled_from(["accent", "dashed", "ghost", "solid"])),
+                             "label": draw(short), "occludes": draw(st.booleans())}]
+    if draw(st.booleans()):
+        params |= {"row_values": "v", "row_format": "d = {}"}
+    if draw(st.booleans()):
+        params |= {"right_values": "v", "right_format": "{:.2f}"}
+    if draw(st.booleans()):
+        params["rug"] = "rug"
+    if draw(st.booleans()):
+        params |= {"paths_x": "px", "paths_row": "pr", "paths_occluded": draw(st.booleans()),
+                   "paths_label": draw(short)}
+    if draw(st.booleans()):
+        params |= {"reference_x": draw(st.floats(-6, 6)), "reference_label": draw(short)}
+    if draw(st.booleans()):
+        params |= {"x_min": -6.0, "x_max": draw(st.floats(-1.0, 6.0))}
+    return arrays, params
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(case=ridge_case())
+def test_ridges_valid_params_draw_inside_the_box(ts, case):
+    arrays, params = case
+    _inside(_draw("density-ridges", arrays, params, ts), FIGURE_BOX)
+
+
+@settings(max_examples=40, deadline=None)
+@given(key=st.sampled_from(["overlap", "line_pt", "hatch_gap_pt", "label_every"]),
+       bad=st.sampled_from([-1.0, 0.0, 0.1, 1e6]))
+def test_ridges_out_of_bounds_params_raise(key, bad):
+    info = motifs.get("density-ridges")
+    params = {"x": "x", "density": "d", key: int(bad) if key == "label_every" else bad}
+    with pytest.raises(TeeprintError, match=key):
+        validate_params(info.params, params, "designs/t.toml [motif.params]")
+
+
+@pytest.mark.parametrize("params, arrays, match", [
+    ({"x": "nope", "density": "d"}, {}, "names array 'nope'"),
+    ({"x": "x", "density": "d"}, {"x": [0, 1, 2]}, "has 3"),
+    ({"x": "x", "density": "d"}, {"x": [0, 2, 1, 3]}, "strictly increasing"),
+    ({"x": "x", "density": "d", "layers": [{"density": "o"}]}, {"o": np.ones((2, 4))}, "shape"),
+    ({"x": "x", "density": "d", "row_values": "v"}, {"v": [1, 2]}, "3 rows"),
+    ({"x": "x", "density": "d", "x_min": 7.0}, {}, "x_max must exceed"),
+    ({"x": "x", "density": "d", "paths_x": "px"}, {}, "go together"),
+    ({"x": "x", "density": "d", "row_format": "{} {}"}, {}, "one number"),
+])
+def test_ridges_bad_input_is_one_line_error(ts, params, arrays, match):
+    base = {"x": np.arange(4.0), "d": np.ones((3, 4))}
+    with pytest.raises(TeeprintError, match=match) as err:
+        _draw("density-ridges", base | arrays, params, ts)
+    assert "\n" not in str(err.value)
+
+
+def test_ridges_occlusion_is_geometric(ts):
+    """A tall front ridge hides the back ridge's line where it stands in front of it."""
+    x = np.linspace(-1, 1, 201)
+    back = np.full_like(x, 1e-3)
+    front = np.exp(-x**2 / 0.02)
+    shapes = _draw("density-ridges", {"x": x, "d": np.stack([back, front])},
+                   {"x": "x", "density": "d", "hatch": False, "overlap": 3.0}, ts)
+    lines = [s for s in shapes if s.paint == "stroke" and s.width_pt == 2.0]
+    subpaths = lines[0].d.count("M")
+    assert subpaths == 3, "the back line is cut in two by the front peak, the front line is whole"
+
+
+# -- property tests: curve-vs-scale extras ------------------------------------------------------
+
+
+@st.composite
+def curve_case(draw):
+    n = draw(st.integers(3, 80))
+    rng = np.random.default_rng(draw(st.integers(0, 2**16)))
+    x_log = draw(st.booleans())
+    x = np.geomspace(1, 10 ** draw(st.integers(1, 8)), n) if x_log else np.linspace(-3, 3, n)
+    y = rng.uniform(0.1, 10, n)
+    arrays = {"x": x, "y": y, "rows": rng.uniform(0.05, 20, (draw(st.integers(1, 6)), n)),
+              "lo": y - rng.uniform(0, 3, n), "hi": y + rng.uniform(0, 3, n),
+              "px": rng.choice(x, 4), "py": rng.uniform(-5, 15, 4), "thr": float(np.median(x)),
+              "sx": x[::-1].copy(), "s": float(rng.uniform())}
+    params = {"x": "x", "y": "y", "x_log": x_log, "y_log": draw(st.booleans()),
+              "hatch": draw(st.booleans()),
+              "clip": draw(st.sampled_from(["clamp", "cut"])),
+              "main_style": draw(st.sampled_from(["ink", "accent"])),
+              "main_points": draw(st.booleans()), "step": draw(st.booleans()),
+              "legend": draw(st.sampled_from(["upper-left", "upper-right", "lower-left", "lower-right"])),
+              "label": draw(short)}
+    if params["y_log"]:
+        arrays["lo"] = np.abs(arrays["lo"]) + 0.01
+        arrays["py"] = np.abs(arrays["py"]) + 0.01
+    if draw(st.booleans()):
+        params |= {"rows": "rows", "row_labels": [draw(short) for _ in range(3)],
+                   "row_label_at": draw(st.sampled_from(["end", "start", "min", "cross"])),
+                   "row_label_cross": draw(st.floats(0, 20)),
+                   "row_style": draw(st.sampled_from(["ghost", "dashed", "accent", "solid", "dotted"]))}
+    if draw(st.booleans()):
+        params |= {"band_lo": "lo", "band_hi": "hi", "band_label": draw(short),
+                   "band_edges": draw(st.booleans())}
+    if draw(st.booleans()):
+        params |= {"points_x": "px", "points_y": "py", "points_label": draw(short),
+                   "points_role": draw(st.sampled_from(["ink", "accent"]))}
+    if draw(st.booleans()):
+        params |= {"accent_from": "thr", "accent_label": "from {thr:.1f}"}
+    if draw(st.booleans()):
+        params["notes"] = ["s = {s:.3f}", draw(short)]
+    if draw(st.booleans()):
+        params["series"] = [{"y": "y", "x": "sx", "style": draw(st.sampled_from(
+            ["ghost", "dashed", "accent", "solid", "dotted"])), "points": draw(st.booleans()),
+            "label": draw(short)}]
+    if params["clip"] == "cut" and draw(st.booleans()):
+        lo, hi = float(x.min()), float(x.max())
+        params |= {"x_min": lo + (hi - lo) * 0.1 if not x_log else lo * 1.5, "x_max": hi}
+    return arrays, params
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(case=curve_case())
+def test_curve_extras_draw_inside_the_box(ts, case):
+    arrays, params = case
+    _inside(_draw("curve-vs-scale", arrays, params, ts), FIGURE_BOX)
+
+
+@pytest.mark.parametrize("params, match", [
+    ({"band_lo": "y"}, "go together"),
+    ({"points_x": "x", "points_y": "nope"}, "names array 'nope'"),
+    ({"rows": "y", "rows_x": "short"}, "rows have"),
+    ({"notes": ["{missing:.2f}"]}, "cannot be filled"),
+    ({"x_min": 0.5}, "clip"),
+    ({"accent_from": "nope"}, "names array"),
+])
+def test_curve_extras_bad_input_is_one_line_error(ts, params, match):
+    arrays = {"x": np.linspace(0, 1, 5), "y": np.linspace(1, 2, 5), "short": np.ones(3)}
+    with pytest.raises(TeeprintError, match=match) as err:
+        _draw("curve-vs-scale", arrays, {"x": "x", "y": "y"} | params, ts)
+    assert "\n" not in str(err.value)
+
+
+@pytest.mark.parametrize("key, bad", [("clip", "wrap"), ("main_style", "red"), ("row_label_at", "top"),
+                                      ("row_style", "bold"), ("points_role", "paper")])
+def test_curve_extras_reject_unknown_choices(key, bad):
+    info = motifs.get("curve-vs-scale")
+    with pytest.raises(TeeprintError, match=key):
+        validate_params(info.params, {"x": "x", "y": "y", key: bad}, "designs/t.toml [motif.params]")
+
+
+def test_curve_staircase_merges_equal_runs(ts):
+    x = np.arange(1.0, 101.0)
+    y = np.concatenate([np.full(50, 5.0), np.full(50, 1.0)])
+    shapes = _draw("curve-vs-scale", {"x": x, "y": y},
+                   {"x": "x", "y": "y", "step": True, "hatch": False}, ts)
+    main = [s for s in shapes if s.paint == "stroke" and s.width_pt == 3.2][0]
+    assert main.d.count("L") == 3, main.d  # across, down, across
