@@ -65,6 +65,7 @@ def static_ttf(path: str, weight: float, chars: str) -> bytes:
         pins = {tag: min(max(weight, a.minValue), a.maxValue) if tag == "wght" else a.defaultValue
                 for tag, a in axes.items()}
         font = instancer.instantiateVariableFont(font, pins)
+    font.recalcTimestamp = False  # keep head.modified: the same fonts give the same PDF bytes
     buf = io.BytesIO()
     font.save(buf)
     return buf.getvalue()
@@ -245,7 +246,7 @@ def render(catalog: Catalog, products: Sequence[Product]) -> bytes:
     c.setFillColor(HexColor(ink))
     c.setFont(fonts["serif"], 12)
     fams = len({p.spec.family for p in ordered})
-    c.drawCentredString(PAGE_W_PT / 2, 150, f"{len(ordered)} plates in {fams} "
+    c.drawCentredString(PAGE_W_PT / 2, 150, f"{len(ordered)} {'plate' if len(ordered) == 1 else 'plates'} in {fams} "
                         f"{'family' if fams == 1 else 'families'} of machine learning")
     c.setFont(fonts["mono"], 8)
     c.drawCentredString(PAGE_W_PT / 2, 120, "Figures computed from the mathematics they depict; "

@@ -1,0 +1,102 @@
+"""The lookbook PDF: pages, embedded fonts (pdffonts), text, determinism, and how it looks."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from tests.archive_factory import rendered_shop
+
+
+@pytest.fixture(scope="module")
+def root(tmp_path_factory) -> Path:
+    return rendered_shop(tmp_path_factory.getbasetemp() / "archive")
+
+
+def tool(name: str) -> str:
+    path = shutil.which(name)
+    if path is None:
+        pytest.skip(f"{name} (poppler-utils) is not installed")
+    return path
+
+
+def test_pages_cover_index_and_one_per_specimen(root):
+    pdf = root / "shop" / "lookbook.pdf"
+    info = subprocess.run([tool("pdfinfo"), str(pdf)], capture_output=True, text=True, check=True).stdout
+    assert re.search(r"^Pages:\s+5$", info, re.M), info  # cover, index, 3 plates
+    text = subprocess.run([tool("pdftotext"), "-layout", str(pdf), "-"], capture_output=True,
+                          text=True, check=True).stdout
+    pages = text.split("\f")
+    assert "CATALOGUS SPECIMINUM" in pages[0].replace(" ", "").replace("CATALOGUSSPECIMINUM", "CATALOGUS SPECIMINUM")
+    index = pages[1]
+    # The index is by family, in catalogue order, and its page numbers are right.
+    assert index.index("LEARNING THEORY") < index.index("OPTIMISATION") < index.index("REGULARISATION")
+    for slug_name, page in (("Double descent", 3), ("Night descent", 4), ("Ridge echo", 5)):
+        line = next(ln for ln in index.splitlines() if slug_name in ln)
+        assert line.rstrip().endswith(str(page)), line
+        assert slug_name in pages[page - 1]
+    assert "Belkin" in pages[2] and "PROVENANCE" in pages[2] and "seed 0" in pages[2]
+
+
+def test_every_font_is_embedded(root):
+    out = subprocess.run([tool("pdffonts"), str(root / "shop" / "lookbook.pdf")], capture_output=True,
+                         text=True, check=True).stdout
+    rows = out.splitlines()[2:]
+    assert len(rows) >= 4, out
+    for row in rows:
+        cols = row.split()
+        emb = cols[-5]
+        assert emb == "yes", row
+        assert "Helvetica" not in row and "Times" not in row
+    names = " ".join(rows)
+    assert "EBGaramond" in names and "Cinzel" in names and "IBMPlexMono" in names
+
+
+def test_same_archive_same_bytes(root):
+    from teeprint import lookbook
+    from teeprint.catalog import Catalog
+    from teeprint.shop import (
+        ImageCache,
+        build_product,
+        commerce_settings,
+        draw_flat,
+        flat_jobs,
+        product_images,
+        read_rendered,
+    )
+
+    cat = Catalog.load(root / "shop.toml")
+    commerce = commerce_settings(cat)
+    rendered, _ = read_rendered(cat, root / "out")
+    images = root / "shop" / "images"
+    cache = ImageCache.open(images)
+    flat = draw_flat([j for r in rendered for j in flat_jobs(cat, r, f"{r.spec.slug}-tee")], images, cache)
+    products = []
+    for r in rendered:
+        imgs, plate = product_images(cat, r, f"{r.spec.slug}-tee", images, flat)
+        products.append(build_product(cat, commerce, r, imgs, plate, ""))
+    pdf = lookbook.render(cat, products)
+    assert pdf == (root / "shop" / "lookbook.pdf").read_bytes()
+
+
+def test_pages_look_right(root, artifacts):
+    """Rasterise the cover, the index and a plate page for a person to look at."""
+    pdf = root / "shop" / "lookbook.pdf"
+    prefix = artifacts / "lookbook"
+    subprocess.run([tool("pdftoppm"), "-r", "50", "-png", "-f", "1", "-l", "3", str(pdf), str(prefix)],
+                   check=True)
+    from PIL import Image
+
+    pages = sorted(artifacts.glob("lookbook-*.png"))
+    assert len(pages) >= 3
+    with Image.open(pages[2]) as im:
+        rgb = im.convert("RGB")
+        # The ecru paper fills the page corner; the plate picture sits in the upper half.
+        assert rgb.getpixel((5, 5)) == pytest.approx((241, 233, 218), abs=3)
+        w, h = rgb.size
+        top = rgb.crop((w // 4, h // 6, 3 * w // 4, h // 2)).getcolors(1 << 16)
+        assert top and len(top) > 20  # a picture, not blank paper
