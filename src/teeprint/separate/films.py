@@ -14,21 +14,33 @@ import numpy as np
 
 from teeprint.artwork import Shape
 from teeprint.separate.halftone import screen
-from teeprint.separate.layers import Layers, PlateRaster, rasterize_shapes
+from teeprint.separate.layers import Layers, PlateRaster, _density, rasterize_shapes
 from teeprint.separate.plates import ScreenSettings
 
 
 def _extras(shapes: Sequence[Shape], layer_set: Layers, settings: ScreenSettings) -> np.ndarray:
-    """Marks or a label rasterised on the page grid and screened like the plate."""
+    """Marks or a label rasterised on the page grid and screened like the plate.
+
+    Only the window the shapes occupy is drawn (they sit in the slug margin), then placed on
+    the page; the screen keeps page coordinates so its dots line up with the art's.
+    """
+    import math
+
     k = layer_set.px_per_pt
     h, w = layer_set.plates[0].cover.shape
-    cover_u8, tint_u8 = rasterize_shapes(shapes, w, h, k)
-    cover = cover_u8 >= 128
-    if cover_u8 is tint_u8:
-        return cover
-    tint = np.zeros_like(tint_u8)
-    tint[cover] = np.minimum(tint_u8[cover].astype(np.uint16) * 255 // np.maximum(cover_u8[cover], 1), 255)
-    return screen(cover, tint, settings.lpi, settings.angle_deg, layer_set.dpi)
+    page = np.zeros((h, w), bool)
+    if not shapes:
+        return page
+    boxes = np.array([s.bbox for s in shapes], float)
+    c0 = max(int(math.floor(boxes[:, 0].min() * k)) - 2, 0)
+    r0 = max(int(math.floor(boxes[:, 1].min() * k)) - 2, 0)
+    c1 = min(int(math.ceil(boxes[:, 2].max() * k)) + 2, w)
+    r1 = min(int(math.ceil(boxes[:, 3].max() * k)) + 2, h)
+    cover_u8, tint_u8 = rasterize_shapes(shapes, c1 - c0, r1 - r0, k, (-c0 / k, -r0 / k))
+    cover, tint = _density(cover_u8, tint_u8)
+    page[r0:r1, c0:c1] = screen(cover, tint, settings.lpi, settings.angle_deg, layer_set.dpi,
+                                (r0, c0))
+    return page
 
 
 def film_pixels(raster: PlateRaster, layer_set: Layers, settings: ScreenSettings,

@@ -61,12 +61,13 @@ def thresholds(r0: int, r1: int, c0: int, c1: int, lpi: float, angle_deg: float,
 
 
 def screen(cover: np.ndarray, tint_u8: np.ndarray, lpi: float, angle_deg: float,
-           dpi: float) -> np.ndarray:
+           dpi: float, origin: tuple[int, int] = (0, 0)) -> np.ndarray:
     """Bitonal ink mask of a plate: solid where tint > 90 %, dots for 10-90 %, nothing below.
 
     Tints below 10 % would not hold on the screen and above 90 % would fill in, so they are
     dropped and made solid here rather than left to chance on press.  Thresholds are computed
-    only over the rows and columns that hold mid tints, a block of rows at a time.
+    only over the rows and columns that hold mid tints, a block of rows at a time.  ``origin``
+    is the page pixel of ``cover[0, 0]`` when a window of the page is screened.
     """
     lo = round(DROPOUT_TINT * 255)
     hi = round(SOLID_TINT * 255)
@@ -83,7 +84,8 @@ def screen(cover: np.ndarray, tint_u8: np.ndarray, lpi: float, angle_deg: float,
         if not m.any():
             continue
         t = tint_u8[r0:r1, c0:c1].astype(np.float32) * np.float32(1 / 255)
-        dots = thresholds(r0, r1, c0, c1, lpi, angle_deg, dpi) < t
+        oy, ox = origin
+        dots = thresholds(r0 + oy, r1 + oy, c0 + ox, c1 + ox, lpi, angle_deg, dpi) < t
         ink[r0:r1, c0:c1] |= m & dots
     return ink
 

@@ -86,12 +86,11 @@ def replay(ctx: Any, d: str) -> None:
             ctx.curve_to(v[0], v[1], v[2], v[3], v[4], v[5])
 
 
-def _paint(ctx: Any, s: Shape, alpha: float) -> None:
+def _paint(ctx: Any, s: Shape) -> None:
     import cairocffi as cairo
 
     ctx.new_path()
     replay(ctx, s.d)
-    ctx.set_source_rgba(0, 0, 0, alpha)
     if s.paint == "fill":
         ctx.set_fill_rule(cairo.FILL_RULE_WINDING)
         ctx.fill()
@@ -109,28 +108,39 @@ def rasterize_shapes(shapes: Iterable[Shape], width_px: int, height_px: int, px_
                      offset_pt: tuple[float, float] = (0.0, 0.0)) -> tuple[np.ndarray, np.ndarray]:
     """Cover and tint masks (uint8, 0-255) of shapes of one ink, painted in order.
 
-    Both masks use cairo's SOURCE operator, which replaces what lies under a shape (weighted by
+    Painting uses cairo's SOURCE operator, which replaces what lies under a shape (weighted by
     its anti-aliased coverage): a later shape of a plate wins, as in a PDF separation, and a
-    tint-0 shape knocks the ink out.
+    tint-0 shape knocks the ink out.  When every shape is solid the cover is the tint and one
+    8-bit mask is drawn; otherwise one ARGB pass carries both: alpha is the cover and red,
+    premultiplied, is tint x cover, so the paths are replayed once.
     """
     import cairocffi as cairo
 
     shapes = list(shapes)
     need_tint = any(s.tint < 1.0 for s in shapes)
-    out: list[np.ndarray] = []
-    for which in ("cover", "tint") if need_tint else ("cover",):
-        surface = cairo.ImageSurface(cairo.FORMAT_A8, width_px, height_px)
-        ctx = cairo.Context(surface)
-        ctx.set_operator(cairo.OPERATOR_SOURCE)
-        ctx.scale(px_per_pt, px_per_pt)
-        ctx.translate(*offset_pt)
-        for s in shapes:
-            _paint(ctx, s, (1.0 if s.tint > 0 else 0.0) if which == "cover" else s.tint)
-        surface.flush()
-        buf = np.frombuffer(surface.get_data(), np.uint8).reshape(height_px, surface.get_stride())
-        out.append(buf[:, :width_px].copy())
-        surface.finish()
-    return out[0], out[-1]
+    fmt_ = cairo.FORMAT_ARGB32 if need_tint else cairo.FORMAT_A8
+    surface = cairo.ImageSurface(fmt_, width_px, height_px)
+    ctx = cairo.Context(surface)
+    ctx.set_operator(cairo.OPERATOR_SOURCE)
+    ctx.scale(px_per_pt, px_per_pt)
+    ctx.translate(*offset_pt)
+    for s in shapes:
+        if need_tint:
+            ctx.set_source_rgba(s.tint, 0, 0, 1.0 if s.tint > 0 else 0.0)
+        else:
+            ctx.set_source_rgba(0, 0, 0, 1.0 if s.tint > 0 else 0.0)
+        _paint(ctx, s)
+    surface.flush()
+    stride = surface.get_stride()
+    buf = np.frombuffer(surface.get_data(), np.uint8)
+    if need_tint:  # little-endian ARGB32: bytes are B, G, R, A
+        px = buf.reshape(height_px, stride // 4, 4)[:, :width_px]
+        cover, tint = px[..., 3].copy(), px[..., 2].copy()
+    else:
+        cover = buf.reshape(height_px, stride)[:, :width_px].copy()
+        tint = cover
+    surface.finish()
+    return cover, tint
 
 
 def _density(cover_u8: np.ndarray, tint_u8: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
