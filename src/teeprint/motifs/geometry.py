@@ -315,13 +315,21 @@ def _side(data: FigureData, p: VectorStarParams, side: Box, ts: Typesetter,
     if count == 0:
         return shapes
     cell_h = (side.bottom - y) / count
+    texts = []
+    for s in range(count):
+        kept_n = int((np.linalg.norm(sweep[s], axis=0) >= p.min_norm).sum())
+        texts.append(minus_signs(p.sweep_label.format(value=float(values[s]), kept=kept_n,
+                                                      n=sweep.shape[2]))
+                     if p.sweep_label else f"{values[s]:g}")
+    text_w = max(ts.measure(line, "mono", TICK_PT) for t in texts for line in t.split("\n"))
     for s in range(count):
         cell = Box(side.x, y + s * cell_h, side.w, cell_h)
-        r = min(cell.w * 0.5 - 8, (cell.h - 30) / 2)
+        r = min((cell.w - text_w - 22) / 2, (cell.h - 12) / 2)
         if r < 12:
-            msg = "the sweep has too many conditions for the side column; drop some or widen side_width"
+            msg = ("the sweep has too many conditions or too long labels for the side column; "
+                   "drop some, shorten sweep_label or widen side_width")
             raise ValueError(msg)
-        ccx, ccy = cell.x + r + 6, cell.y + 4 + r
+        ccx, ccy = cell.x + r + 2, cell.y + 4 + r
         ws = sweep[s]
         norms = np.linalg.norm(ws, axis=0)
         kept = norms >= p.min_norm
@@ -335,10 +343,8 @@ def _side(data: FigureData, p: VectorStarParams, side: Box, ts: Typesetter,
             shapes.append(stroke(shafts, THIN_PT, cap="butt"))
             shapes.append(fill(heads))
         shapes.append(fill(PathBuilder().circle(ccx, ccy, 2.5)))
-        text = p.sweep_label.format(value=float(values[s]), kept=int(kept.sum()), n=ws.shape[1]) \
-            if p.sweep_label else f"{values[s]:g}"
         tx = ccx + r + 16
-        lines = text.split("\n")
+        lines = texts[s].split("\n")
         for li, line in enumerate(lines):
             shapes.append(ts.line(line, "mono", TICK_PT, tx, ccy + 5 + (li - (len(lines) - 1) / 2) * 18))
     return shapes
@@ -499,13 +505,14 @@ def point_geometry(data: FigureData, p: PointParams, ctx: MotifContext) -> list[
         top += LABEL_PT + 12
     label_h = TICK_PT + 14 if p.snapshot_label else 0.0
     legend_h = 30.0 if p.class_names else 0.0
-    note_h = 24.0 if p.note else 0.0
+    note_h = 28.0 if p.note else 0.0
     area = Box(box.x, top, box.w, box.bottom - top)
 
     def label(i: int) -> str:
         return p.snapshot_label.format(value=float(values[i]), extra=float(extra[i])) if p.snapshot_label else ""
 
     def panel(i: int, b: Box, big: bool) -> None:
+        b = b.inset(6.0)  # the corner ticks stand 5 pt outside the frame
         r = p.glyph_pt if big else max(2.5, p.glyph_pt * 0.6)
         shapes.extend(_panel_frame(b))
         shapes.extend(_cloud(pts[i], labels, b, r,
@@ -542,7 +549,7 @@ def point_geometry(data: FigureData, p: PointParams, ctx: MotifContext) -> list[
         panel(s - 1, main, True)
         foot = main.bottom + label_h
     if p.note:
-        shapes.append(ts.line(format_text(p.note, data), "mono", TICK_PT, area.x, foot + 22))
+        shapes.append(ts.line(format_text(p.note, data), "mono", TICK_PT, area.x, foot + 20))
         foot += note_h
     if p.class_names:
         x = area.x

@@ -359,27 +359,34 @@ def draw_panel(data: FigureData, p: Panel, box: Box, ts: Typesetter,
     left = left_w + 10 if row_labels else 0.0
     if row_title:
         left += LABEL_PT + 8
-    col_h = max((ts.measure(s, "mono", TICK_PT) for s in col_labels), default=0.0) if col_labels else 0.0
-    col_w = col_h
-    # Short column labels stand upright; long ones are turned to read upwards.
-    turn_cols = col_h > 2.2 * TICK_PT
-    if col_labels and not turn_cols:
-        col_h = TICK_PT
-    head = col_h + 10 if col_labels else 0.0
-    if col_title:
-        head += LABEL_PT + 8
-    key_h = {"dots": 34.0, "bars": 46.0}.get(p.kind, 0.0) if p.key else 0.0
+    col_w = max((ts.measure(s, "mono", TICK_PT) for s in col_labels), default=0.0) if col_labels else 0.0
+    key_h = 34.0 if (p.key and p.kind == "dots") else 0.0
+    ruler_w = 56.0 if (p.key and p.kind == "bars") else 0.0  # bar scale on the right
     pad = 4.0  # the frame sits this far outside the cells; keep it inside the panel
-    avail = Box(box.x + left + pad, top + head + pad, box.w - left - 2 * pad - PANEL_GAP_PT,
-                box.bottom - top - head - key_h - 2 * pad)
-    if avail.w < 20 or avail.h < 20:
-        msg = f"panel {p.array!r} is too small for its labels; give it a larger 'at'"
-        raise ValueError(msg)
-    if p.kind == "dots":
-        cell = min(avail.w / cols, avail.h / rows)
-        cw = ch = cell
-    else:
-        cw, ch = avail.w / cols, avail.h / rows
+
+    def layout(turned: bool) -> tuple[Box, float, float, float]:
+        col_h = col_w if turned else TICK_PT
+        head = col_h + 10 if col_labels else 0.0
+        if col_title:
+            head += LABEL_PT + 8
+        avail = Box(box.x + left + pad, top + head + pad,
+                    box.w - left - 2 * pad - PANEL_GAP_PT - ruler_w,
+                    box.bottom - top - head - key_h - 2 * pad)
+        if avail.w < 20 or avail.h < 20:
+            msg = f"panel {p.array!r} is too small for its labels; give it a larger 'at'"
+            raise ValueError(msg)
+        if p.kind == "dots":
+            cw = ch = min(avail.w / cols, avail.h / rows)
+        else:
+            cw, ch = avail.w / cols, avail.h / rows
+        return avail, cw, ch, col_h
+
+    # Column labels stand upright when every labelled cell is wide enough; else they turn.
+    avail, cw, ch, col_h = layout(False)
+    step = _every(cols, cw, p.label_every, col_w + 8)
+    turn_cols = bool(col_labels) and col_w + 6 > cw * step
+    if turn_cols:
+        avail, cw, ch, col_h = layout(True)
     grid = Box(avail.x + (avail.w - cw * cols) / 2, avail.y, cw * cols, ch * rows)
     accent = None
     if p.accent is not None:
@@ -410,7 +417,7 @@ def draw_panel(data: FigureData, p: Panel, box: Box, ts: Typesetter,
                                   yc + TICK_PT * 0.35, anchor="end"))
             ticks.move(grid.x - pad, yc).line(grid.x - pad - 4, yc)
     if col_labels:
-        k = _every(cols, cw, p.label_every, TICK_PT * 0.95 if turn_cols else col_w + 8)
+        k = _every(cols, cw, p.label_every, TICK_PT * 0.95 if turn_cols else col_w + 6)
         for j in range(0, cols, k):
             xc = grid.x + (j + 0.5) * cw
             if turn_cols:
@@ -432,9 +439,8 @@ def draw_panel(data: FigureData, p: Panel, box: Box, ts: Typesetter,
                               tracking_em=0.12))
     if key_h and p.kind == "dots":
         shapes += _dot_key(grid, vmax, signed, p.dot_scale * 0.5 * min(cw, ch), ts, pad)
-    elif key_h:
-        shapes += _bar_key(grid, vmax, max(p.dot_scale * cw * 0.7, HAIR_PT),
-                           p.dot_scale * ch * (0.5 if signed else 1.0), ts, pad)
+    elif ruler_w:
+        shapes += _bar_ruler(grid, rows, vmax, p.dot_scale, signed, ts, pad)
     return shapes
 
 
@@ -487,21 +493,20 @@ def _dot_key(grid: Box, vmax: float, signed: bool, r_max: float, ts: Typesetter,
     return shapes
 
 
-def _bar_key(grid: Box, vmax: float, bar_w: float, h_max: float, ts: Typesetter,
-             pad: float) -> list[Shape]:
-    """A legend under the grid: bars for a quarter, half and all of vmax, each with its value."""
-    h_show = min(h_max, 24.0)
-    base = grid.bottom + pad + 12 + h_show
-    x = grid.x
+def _bar_ruler(grid: Box, rows: int, vmax: float, dot_scale: float, signed: bool,
+               ts: Typesetter, pad: float) -> list[Shape]:
+    """A scale beside the first row of bars: ticks at 0, half and full height, with values."""
+    ch = grid.h / rows
+    x = grid.right + pad + 8
+    h_max = dot_scale * ch * (0.5 if signed else 1.0)
+    base = grid.y + (0.5 if signed else 0.5 + dot_scale / 2) * ch
+    path = PathBuilder().move(x, base).line(x, base - h_max)
     shapes: list[Shape] = []
-    bars = PathBuilder()
-    for frac in (0.25, 0.5, 1.0):
-        h = h_show * frac
-        bars.rect(x, base - h, max(bar_w, 3.0), h)
-        text = _fmt_value(frac * vmax * h_show / h_max)
-        shapes.append(ts.line(text, "mono", TICK_PT, x + max(bar_w, 3.0) + 6, base))
-        x += max(bar_w, 3.0) + 6 + ts.measure(text, "mono", TICK_PT) + 18
-    shapes.append(fill(bars))
+    for frac in (0.0, 0.5, 1.0) if h_max >= 2.4 * TICK_PT else (0.0, 1.0):
+        y = base - frac * h_max
+        path.move(x, y).line(x + 6, y)
+        shapes.append(ts.line(_fmt_value(frac * vmax), "mono", TICK_PT, x + 10, y + TICK_PT * 0.35))
+    shapes.insert(0, stroke(path, HAIR_PT, cap="butt"))
     return shapes
 
 

@@ -343,3 +343,154 @@ def superposition_phase_diagram(p: PhaseDiagramParams, rng: np.random.Generator)
         "phase_names": list(PHASES),
         "superposed_share": float(np.mean(phase == 2)),
     }
+
+
+# -- induction heads and their circuits --------------------------------------------------------
+
+
+class InductionParams(Params):
+    """A repeated random sequence read by a hand-wired two-layer attention-only model."""
+
+    vocab: int = Field(50, ge=8, le=200)
+    period: int = Field(16, ge=4, le=48, description="length of the repeated block")
+    token_dim: int = Field(48, ge=16, le=256)
+    gain: float = Field(12.0, ge=1.0, le=50.0, description="attention sharpness beta")
+    bos_bias: float = Field(0.5, ge=0.0, le=1.0, description="BOS sink bias, as a share of beta")
+
+
+def orthonormal_rows(rng: np.random.Generator, rows: int, dim: int) -> np.ndarray:
+    """``rows`` orthonormal vectors in R^dim (rows <= dim), uniformly oriented."""
+    q, r = np.linalg.qr(rng.normal(size=(dim, rows)))
+    return (q * np.sign(np.diag(r))).T
+
+
+def _attend(scores: np.ndarray) -> np.ndarray:
+    n = scores.shape[0]
+    masked = np.where(np.tril(np.ones((n, n), bool)), scores, -np.inf)
+    top = masked.max(axis=1, keepdims=True)
+    e = np.exp(masked - top)
+    return e / e.sum(axis=1, keepdims=True)
+
+
+def composition(a: np.ndarray, b: np.ndarray) -> float:
+    """How much of what B writes, A reads: ||A B||_F over its tightest bound, in [0, 1].
+
+    ||A B||_F <= min(||A||_2 ||B||_F, ||A||_F ||B||_2), so the ratio is 1 when B's output lies
+    where A reads at full strength and 0 when they live in different subspaces.  (Elhage et
+    al.'s score divides by ||A||_F ||B||_F, which caps an exact rank-r identity at 1/sqrt(r).)
+    """
+    bound = min(float(np.linalg.norm(a, 2) * np.linalg.norm(b)),
+                float(np.linalg.norm(a) * np.linalg.norm(b, 2)))
+    return float(np.linalg.norm(a @ b) / bound) if bound > 0 else 0.0
+
+
+def induction_model(p: InductionParams, rng: np.random.Generator) -> dict[str, np.ndarray]:
+    """Build the residual stream, the two heads and run them on BOS + block + block.
+
+    The residual stream has four subspaces: the current token (random unit vectors, nearly
+    orthogonal), the position (exactly orthonormal), the previous token (written by head 1) and
+    the output (written by head 2, the only one the unembedding reads).  Head 1's query at
+    position i is the code of position i - 1, so it attends one step back, and its OV copies the
+    token subspace into the previous-token subspace.  Head 2 queries with the current token and
+    keys on the previous-token subspace: it finds the position just after the last occurrence of
+    the current token and copies that position's token to the output.  BOS carries a fixed bias
+    so that a query with no match rests there.
+    """
+    v, t, dt = p.vocab, p.period, p.token_dim
+    n = 2 * t + 1
+    block = rng.integers(0, v, t)
+    tokens = np.concatenate([[v], block, block])  # id v is BOS
+    emb = rng.normal(size=(v + 1, dt)) / math.sqrt(dt)
+    emb /= np.linalg.norm(emb, axis=1, keepdims=True)
+    pos = orthonormal_rows(rng, n, n)
+    d_model = 3 * dt + n
+    sl_tok, sl_pos = slice(0, dt), slice(dt, dt + n)
+    sl_prev, sl_out = slice(dt + n, 2 * dt + n), slice(2 * dt + n, 3 * dt + n)
+    w_e = np.zeros((d_model, v + 1))  # embedding, columns are tokens
+    w_e[sl_tok] = emb.T
+    w_p = np.zeros((d_model, n))
+    w_p[sl_pos] = pos.T
+    x0 = (w_e[:, tokens] + w_p).T  # (n, d_model)
+    beta = p.gain
+    bos = np.zeros(n)
+    bos[0] = p.bos_bias * beta
+    # Head 1: previous token.  W_QK1 = beta * sum_i P[i-1] P[i]^T on the position subspace.
+    shift = np.zeros((n, n))
+    shift[np.arange(1, n), np.arange(n - 1)] = 1.0  # row i selects position i - 1
+    w_qk1 = np.zeros((d_model, d_model))
+    w_qk1[sl_pos, sl_pos] = beta * pos.T @ shift @ pos  # q_i . k_j = beta [j == i - 1]
+    a1 = _attend(x0 @ w_qk1 @ x0.T + bos)
+    w_ov1 = np.zeros((d_model, d_model))
+    w_ov1[sl_prev, sl_tok] = np.eye(dt)  # token -> previous-token subspace
+    x1 = x0 + a1 @ (x0 @ w_ov1.T)
+    # Head 2: induction.  Query: current token; key: previous-token subspace.
+    w_qk2 = np.zeros((d_model, d_model))
+    w_qk2[sl_tok, sl_prev] = beta * np.eye(dt)
+    a2 = _attend(x1 @ w_qk2 @ x1.T + bos)
+    w_ov2 = np.zeros((d_model, d_model))
+    w_ov2[sl_out, sl_tok] = np.eye(dt)  # copy the attended token to the output subspace
+    x2 = x1 + a2 @ (x1 @ w_ov2.T)
+    w_u = np.zeros((v + 1, d_model))
+    w_u[:, sl_out] = emb  # unembedding reads only the output subspace
+    logits = x2 @ w_u.T
+    return {"tokens": tokens, "pattern_prev": a1, "pattern_induction": a2, "logits": logits,
+            "w_e": w_e, "w_p": w_p, "w_qk1": w_qk1, "w_ov1": w_ov1, "w_qk2": w_qk2,
+            "w_ov2": w_ov2, "w_u": w_u}
+
+
+@recipe("induction-heads", InductionParams)
+def induction_heads(p: InductionParams, rng: np.random.Generator) -> Arrays:
+    """Olsson et al. (2022): a previous-token head and an induction head, wired by hand.
+
+    On a random block repeated twice, the induction head at position i of the second copy
+    looks at j = i - period + 1 (the token that followed this one last time) and copies it,
+    so the second copy is predicted while the first cannot be.
+
+    The same weights read as token-to-token circuits (Elhage et al. 2021) make the QK/OV
+    plate: the QK circuit of the induction head through head 1 (K-composition) says which
+    current token attends to a position whose *previous* token is which, a diagonal of
+    matches on the noise of nearly orthogonal embeddings; the OV circuit says which token it
+    writes when it attends to which, a diagonal too (copying).  Edge weights of the circuit
+    graph are composition norms between the maps.
+    """
+    m = induction_model(p, rng)
+    t = p.period
+    n = 2 * t + 1
+    rows = np.arange(t + 1, n)  # the repeated half
+    target = np.zeros((n, n), bool)
+    target[rows, rows - t + 1] = True
+    mass = m["pattern_induction"][rows, rows - t + 1]
+    tokens = m["tokens"]
+    correct = m["logits"][:-1].argmax(axis=1) == tokens[1:]
+    w_e = m["w_e"][:, : p.vocab]  # without BOS
+    qk = w_e.T @ m["w_qk2"] @ m["w_ov1"] @ w_e
+    ov = m["w_u"][: p.vocab] @ m["w_ov2"] @ w_e
+    edges = np.array([
+        composition(m["w_qk1"], m["w_p"]),  # positions -> previous-token head (query and key)
+        composition(m["w_ov1"], w_e),  # tokens -> previous-token head (value)
+        composition(m["w_qk2"], m["w_ov1"]),  # previous-token head -> induction head (K-comp)
+        composition(m["w_qk2"].T, w_e),  # tokens -> induction head (query)
+        composition(m["w_u"], m["w_ov2"]),  # induction head -> unembedding
+        composition(m["w_u"], m["w_ov1"]),  # previous-token head -> unembedding (unused)
+        composition(m["w_u"], w_e),  # direct path, embedding -> unembedding (unused)
+    ])
+    return {
+        "tokens": ["BOS", *[str(int(k)) for k in tokens[1:]]],
+        "token_ids": tokens,
+        "period": t,
+        "attention": m["pattern_induction"],
+        "previous_token_attention": m["pattern_prev"],
+        "induction_target": target,
+        "induction_mass": float(mass.mean()),
+        "induction_mass_by_position": mass,
+        "target_mass": mass[None, :],
+        "repeat_tokens": [str(int(k)) for k in tokens[t + 1:]],
+        "second_half_accuracy": float(correct[t:].mean()),
+        "first_half_accuracy": float(correct[:t].mean()),
+        "vocab_ids": np.arange(p.vocab),
+        "qk_circuit": qk,
+        "ov_circuit": ov,
+        "circuit_edges": edges,
+        "qk_diagonal_share": float(np.trace(qk) / np.abs(qk).sum()),
+        "ov_diagonal_share": float(np.trace(ov) / np.abs(ov).sum()),
+    }
