@@ -21,7 +21,14 @@ from teeprint.errors import TeeprintError
 from teeprint.separate import ScreenSettings, film_stage, is_black, plate_list, separation_pdf_stage
 from teeprint.separate import layers as layers_mod
 from teeprint.separate.halftone import measure_screen, screen
-from teeprint.separate.plates import LPI_RANGE, PATCH_TINTS, UNDERBASE_MIN_AREA_PT2, Page, patch_box
+from teeprint.separate.plates import (
+    LPI_RANGE,
+    PATCH_TINTS,
+    UNDERBASE_MIN_AREA_PT2,
+    Page,
+    _slot,
+    patch_box,
+)
 
 from .bad_specimen import BAD
 from .conftest import REPO
@@ -168,16 +175,25 @@ def test_films_are_bitonal_labelled_and_in_print_order(black_outputs):
         assert set(np.unique(a).tolist()) <= {0, 255}
         # Registration bullseyes on every film: the centre dot of the top target is inked.
         assert a[75, 2400] == 0
-        # Something is inked inside the art, and the plate's label sits in the bottom margin.
+        # Something is inked inside the art; the plate's own label sits in its slot of the
+        # right margin (and nowhere else there, so labels never overprint in the composite).
         assert (a[150:5550, 150:4650] == 0).any()
-        assert (a[5550:, 2500:4650] == 0).mean() > 0.005
+        y0, slot_h = _slot(Page(1080, 1296), f.extra["plate_index"] - 1, 3)
+        k = 300 / 72
+        rows = slice(round(y0 * k), round((y0 + slot_h) * k))
+        margin = a[:, 4650:] == 0
+        assert margin[rows].mean() > 0.005
+        others = margin.copy()
+        others[rows] = False
+        others[2700:3000] = False  # the side registration target
+        assert not others[160:5540].any()  # (crop marks sit on the trim lines)
 
 
-def _patch(film_png: bytes, tint: float) -> np.ndarray:
+def _patch(film, tint: float) -> np.ndarray:
     from PIL import Image
 
-    a = np.asarray(Image.open(io.BytesIO(film_png)).convert("L")) == 0
-    x, y, w, h = patch_box(Page(1080, 1296), tint)
+    a = np.asarray(Image.open(io.BytesIO(film.data)).convert("L")) == 0
+    x, y, w, h = patch_box(Page(1080, 1296), film.extra["plate_index"] - 1, film.extra["plates"], tint)
     k = 300 / 72
     return a[round(y * k) + 4:round((y + h) * k) - 4, round(x * k) + 4:round((x + w) * k) - 4]
 
@@ -186,18 +202,18 @@ def test_film_halftone_frequency_and_angle_are_measured_right(black_outputs):
     _, _, films = black_outputs
     for f in films:
         for tint in PATCH_TINTS[1:]:
-            patch = _patch(f.data, tint)
+            patch = _patch(f, tint)
             lpi, angle = measure_screen(patch, 300)
             assert abs(lpi - 55) <= 5.5, f"{f.path} {tint}: {lpi:.1f} LPI"
             assert abs((angle - 22.5 + 45) % 90 - 45) <= 2, f"{f.path} {tint}: {angle:.1f} deg"
             assert abs(patch.mean() - tint) < 0.06
-        assert _patch(f.data, 1.0).all()
+        assert _patch(f, 1.0).all()
 
 
 def test_film_options_change_the_screen(catalog, dd_plate):
     cw = catalog.colorway("ecru")
     films = film_stage(dd_plate, cw, {"catalog": catalog, "lpi": 40, "angle": 30})
-    lpi, angle = measure_screen(_patch(films[0].data, 0.5), 300)
+    lpi, angle = measure_screen(_patch(films[0], 0.5), 300)
     assert abs(lpi - 40) <= 4 and abs(angle - 30) <= 2
     assert films[0].extra["lpi"] == 40 and films[0].extra["angle"] == 30
 

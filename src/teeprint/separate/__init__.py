@@ -71,18 +71,18 @@ def job(plate: Plate, colorway: Colorway, options: dict[str, Any]) -> Job:
     spec = plate.spec
     n = len(plates)
     names = " + ".join(p.name for p in plates)
-    job_line = (f"{spec.slug.upper()} · {colorway.name.upper()} · "
-                f"{n} SCREEN{'S' if n != 1 else ''}: {names}")
-    size_line = (f"PLATE {roman(spec.plate)} · {spec.name.upper()} · TRIM {art.width_pt / 72:g} x "
-                 f"{art.height_pt / 72:g} IN · PRINT AT 100 % · RIGHT READING")
+    job_line = (f"{spec.slug.upper()} · PLATE {roman(spec.plate)} · {colorway.name.upper()} · "
+                f"{n} SCREEN{'S' if n != 1 else ''}, IN PRINT ORDER:")
+    size_line = (f"{spec.name.upper()} · TRIM {art.width_pt / 72:g} x {art.height_pt / 72:g} IN · "
+                 "PRINT AT 100 % · RIGHT READING")
     marks = (*registration_marks(page), slug_line(ts, page, job_line),
-             slug_line(ts, page, size_line, top=True))
-    screen = f"{settings.lpi:g} LPI @ {settings.angle_deg:g}°"
+             slug_line(ts, page, names, right=True), slug_line(ts, page, size_line, top=True))
+    screen = f"{settings.lpi:g} LPI {settings.angle_deg:g}°"
     labels: dict[str, tuple[Shape, ...]] = {}
     for i, p in enumerate(plates, start=1):
-        what = f"{p.label.upper()}, CHOKE {p.choke_pt:g} PT" if p.is_underbase else p.label.upper()
-        text = f"PLATE {i} OF {n} · {p.name} · {what} · {screen}"
-        labels[p.name] = tuple(plate_label(ts, page, text))
+        what = f"CHOKE {p.choke_pt:g} PT" if p.is_underbase else p.label.upper()
+        text = f"PLATE {i}/{n} · {screen} · {p.name} · {what}"
+        labels[p.name] = tuple(plate_label(ts, page, text, i - 1, n))
     info = {"title": f"{art.title} — separations, {colorway.name}",
             "author": catalog.settings.shop.brand if catalog else "",
             "subject": f"{spec.slug} / {colorway.id}: {names}"}

@@ -9,11 +9,12 @@ share one geometry and line up on the light table.
 
 from __future__ import annotations
 
+import math
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
-from teeprint.artwork import Artwork, PathBuilder, Shape, fill, stroke
+from teeprint.artwork import Artwork, PathBuilder, Shape, fill, fmt, stroke
 from teeprint.errors import TeeprintError
 
 if TYPE_CHECKING:
@@ -42,7 +43,11 @@ UNDERBASE_MIN_AREA_PT2 = 6.25
 VISIBLE_UNDERBASE_CMYK = (0.0, 0.0, 0.0, 0.12)
 #: Tint patches printed on every plate (exposure and halftone check for the printer).
 PATCH_TINTS = (1.0, 0.75, 0.5, 0.25)
-PATCH_PT = 28.0
+PATCH_PT = 24.0
+#: Side-margin slots, one per plate (label right, patches left), clear of the side targets.
+SLOT_PT = 320.0
+SLOT_GAP_PT = 10.0
+SIDE_CLEAR_PT = 16.0
 
 
 def is_black(ink: Ink) -> bool:
@@ -198,8 +203,9 @@ def registration_marks(page: Page) -> list[Shape]:
     return shapes
 
 
-def slug_line(ts: Typesetter, page: Page, text: str, top: bool = False) -> Shape:
-    """A job line in the bottom (or top) margin, left of the centre target, outlined type."""
+def slug_line(ts: Typesetter, page: Page, text: str, top: bool = False,
+              right: bool = False) -> Shape:
+    """A job line in the bottom (or top) margin, left (or right) of the centre target."""
     s = page.slug_pt
     room = page.art_w_pt / 2 - 48.0
     size = LABEL_PT
@@ -208,42 +214,81 @@ def slug_line(ts: Typesetter, page: Page, text: str, top: bool = False) -> Shape
         size = max(8.0, size * room / width)
         while ts.measure(text, "mono", size) > room and len(text) > 8:
             text = text[:-2].rstrip() + "…"
-    y = s / 2 if top else s + page.art_h_pt + s / 2
-    return ts.line(text, "mono", size, s + 14.0, y + size * 0.35, label=text)
+    y = (s / 2 if top else s + page.art_h_pt + s / 2) + size * 0.35
+    if right:
+        return ts.line(text, "mono", size, s + page.art_w_pt - 14.0, y, anchor="end", label=text)
+    return ts.line(text, "mono", size, s + 14.0, y, label=text)
 
 
-def plate_label(ts: Typesetter, page: Page, text: str) -> list[Shape]:
-    """The plate's own label (bottom margin, right of the centre target) and tint patches.
+def _slot(page: Page, slot: int, n_slots: int) -> tuple[float, float]:
+    """Top y and height of a plate's slot along the side margins.
 
-    Drawn in the plate's own separation, so each film names itself; the patches (100, 75, 50,
-    25 %) let the printer check exposure and the screen on press.
+    Each plate gets its own stretch of the side margins (label on the right, tint patches on
+    the left), so in the composite PDF no two plates' marks overprint; slots fill the half
+    above the side registration target, then the half below it.
     """
-    s, w, h = page.slug_pt, page.art_w_pt, page.art_h_pt
-    room = w / 2 - 40.0
+    s, h = page.slug_pt, page.art_h_pt
+    per_half = math.ceil(n_slots / 2)
+    half = h / 2 - SIDE_CLEAR_PT - SLOT_GAP_PT
+    slot_h = min(SLOT_PT, half / per_half)
+    top_half, i = slot < per_half, slot % per_half
+    y0 = s + SLOT_GAP_PT if top_half else s + h / 2 + SIDE_CLEAR_PT
+    return y0 + i * slot_h, slot_h
+
+
+def _patch_pt(slot_h: float) -> float:
+    return min(PATCH_PT, (slot_h - 4.0 * len(PATCH_TINTS)) / len(PATCH_TINTS))
+
+
+def patch_box(page: Page, slot: int, n_slots: int, tint: float) -> tuple[float, float, float, float]:
+    """Where a plate's tint patch sits (x, y, w, h in page points): left margin, in its slot."""
+    y0, slot_h = _slot(page, slot, n_slots)
+    size = _patch_pt(slot_h)
+    i = PATCH_TINTS.index(tint)
+    return ((page.slug_pt - size) / 2, y0 + i * (size + 4.0), size, size)
+
+
+def _rotate_cw(shape: Shape, x: float, y: float) -> Shape:
+    """A shape turned 90 degrees clockwise about the origin, then moved to (x, y).
+
+    Path data holds only coordinate pairs, so every pair maps (u, v) -> (x - v, y + u).
+    """
+    nums = [float(t) for t in _NUMBER.findall(shape.d)]
+    it = iter(nums)
+    out = [f"{fmt(x - v)} {fmt(y + u)}" for u, v in zip(it, it, strict=True)]
+    pieces = iter(out)
+    d = _PAIRS.sub(lambda _m: next(pieces), shape.d)
+    x0, y0, x1, y1 = shape.bbox
+    return replace(shape, d=d, bbox=(x - y1, y + x0, x - y0, y + x1))
+
+
+def plate_label(ts: Typesetter, page: Page, text: str, slot: int, n_slots: int) -> list[Shape]:
+    """A plate's own label (right margin, reading downwards) and tint patches (left margin).
+
+    Drawn in the plate's own separation and in its own slot, so each film names itself and the
+    composite PDF stays legible; the patches (100, 75, 50, 25 %) let the printer check
+    exposure and the screen on press.
+    """
+    s, w = page.slug_pt, page.art_w_pt
+    y0, slot_h = _slot(page, slot, n_slots)
+    room = slot_h - SLOT_GAP_PT
     size = LABEL_PT
-    width = ts.measure(text, "mono", size)
-    if width > room:
-        size = max(8.0, size * room / width)
-    label = ts.line(text, "mono", size, s + w - 14.0, s + h + s / 2 + size * 0.35, anchor="end",
-                    label=text)
-    shapes = [label]
-    y0 = (s - PATCH_PT) / 2
-    for i, tint in enumerate(PATCH_TINTS):
-        x0 = s + w - (len(PATCH_TINTS) - i) * (PATCH_PT + 6.0)
-        shapes.append(fill(PathBuilder().rect(x0, y0, PATCH_PT, PATCH_PT), tint=tint,
+    if ts.measure(text, "mono", size) > room:
+        size = max(8.0, size * room / ts.measure(text, "mono", size))
+        while ts.measure(text, "mono", size) > room and len(text) > 8:
+            text = text[:-2].rstrip() + "…"
+    flat = ts.line(text, "mono", size, 0.0, 0.0, label=text)
+    shapes = [_rotate_cw(flat, s + w + s / 2 - size * 0.35, y0)]
+    for tint in PATCH_TINTS:
+        x, y, pw, ph = patch_box(page, slot, n_slots, tint)
+        shapes.append(fill(PathBuilder().rect(x, y, pw, ph), tint=tint,
                            label=f"tint patch {round(tint * 100)} %"))
     return shapes
 
 
-def patch_box(page: Page, tint: float) -> tuple[float, float, float, float]:
-    """Where the tint patch of ``tint`` sits (x, y, w, h in page points), for tests and checks."""
-    i = PATCH_TINTS.index(tint)
-    s, w = page.slug_pt, page.art_w_pt
-    x0 = s + w - (len(PATCH_TINTS) - i) * (PATCH_PT + 6.0)
-    return (x0, (s - PATCH_PT) / 2, PATCH_PT, PATCH_PT)
-
-
 _SLUG_SAFE = re.compile(r"[^a-z0-9]+")
+_NUMBER = re.compile(r"-?[0-9.]+")
+_PAIRS = re.compile(r"-?[0-9.]+ -?[0-9.]+")
 
 
 def plate_slug(plate: SepPlate) -> str:
