@@ -338,9 +338,10 @@ def preflight(
         if not names:
             msg = "name a specimen slug or a file to preflight (or pass --all)"
             raise TeeprintError(msg)
-        console = Console(highlight=False, soft_wrap=False)
+        console = Console(highlight=False, width=None if sys.stdout.isatty() else 120)
         reports: list[pf.Report] = []
         for name in names:
+            shown = len(reports)
             path = Path(name)
             if path.suffix.lower() in (".png", ".svg", ".pdf"):
                 asked = colorway[0] if colorway else None
@@ -363,7 +364,8 @@ def preflight(
                                "screens": len(report.screens)}))
                 write_outputs(out / spec.slug, made)
             if not as_json:
-                console.print(pf.rich_report(reports[-1]))
+                for report in reports[shown:]:
+                    console.print(pf.rich_report(report))
         if as_json:
             typer.echo(json.dumps([r.to_dict() for r in reports], indent=1, sort_keys=True,
                                   ensure_ascii=False))

@@ -204,8 +204,8 @@ def check_artwork(artwork: Artwork, colorway: Colorway, rules: PrintSettings, sc
         f"{rules.min_text_pt:g} pt minimum"), rules.min_text_pt)
     out += _grouped("halftone-line", "warning", dotted, lambda ink, v, n: (
         f"{n} line(s) in {ink} at a {v:.0%} tint are narrower than {HALFTONE_MIN_CELLS:g} "
-        f"halftone cells ({HALFTONE_MIN_CELLS * cell_pt:.1f} pt); on screen they print as "
-        "dotted lines (value = tint)"), HALFTONE_MIN_CELLS * cell_pt)
+        f"halftone cells ({HALFTONE_MIN_CELLS * cell_pt:.1f} pt): on screen they print as "
+        "dotted lines"), HALFTONE_MIN_CELLS * cell_pt)
     out += _grouped("screen-tint", "warning", odd_tint, lambda ink, v, n: (
         f"{n} shape(s) in {ink} at a {v:.0%} tint will "
         f"{'drop out' if v < DROPOUT_TINT else 'print solid'} on screen "
