@@ -95,7 +95,7 @@ def test_ink_never_leaves_the_garment(catalog, dd_plate, ecru):
     g = catalog.garment("soft-cream")
     m = mockup.front(plate, ecru, g)
     plain = compose.paint_garment(compose.scene(relief.front_view(), dd_plate.spec.slug),
-                                  g.hex, None)
+                                  g.hex, None)[..., :3]
     changed = np.any(m.rgb != plain, axis=2)
     assert changed.sum() > 100_000
     assert not np.any(changed & (m.garment_alpha == 0)), "ink on the backdrop"
@@ -113,7 +113,7 @@ def test_print_is_true_scale_for_size_l(catalog, dd_plate, cw_id):
     g = catalog.garment(cw.garment)
     m = mockup.front(plate, cw, g)
     plain = compose.paint_garment(compose.scene(relief.front_view(), dd_plate.spec.slug),
-                                  g.hex, None)
+                                  g.hex, None)[..., :3]
     diff = np.abs(m.rgb.astype(int) - plain.astype(int)).sum(axis=2) > 60
     x0, _, x1, _ = _bbox(diff)
     width_in = (x1 - x0) / m.px_per_in

@@ -28,6 +28,7 @@ from teeprint.mockup import compose, garment, relief
 from teeprint.pipeline import EXTRA_STAGES, Output, file_stem
 
 if TYPE_CHECKING:
+    from teeprint.artwork import Artwork
     from teeprint.catalog import Catalog, Colorway, Garment, Specimen
     from teeprint.pipeline import Plate
 
@@ -40,10 +41,34 @@ SIZE_PX = 2048
 class Mockup:
     """One rendered view: the pixels, and the layers tests and tools can check."""
 
-    rgb: np.ndarray  # uint8 (h, w, 3)
+    pixels: np.ndarray  # uint8 (h, w, 3) RGB or (h, w, 4) RGBX
     garment_alpha: np.ndarray  # float32 (h, w), the tee's (or the card's) coverage
     ink_alpha: np.ndarray  # float32 (h, w), how much ink covers each pixel
     px_per_in: float
+
+    @property
+    def rgb(self) -> np.ndarray:
+        """The colour channels, (h, w, 3)."""
+        return self.pixels[..., :3]
+
+
+#: The master SVG of the last few (artwork, colourway) pairs, by identity: writing it costs
+#: more than painting a garment, and every garment of a colourway prints the same file.
+_SVGS: dict[tuple[int, str], tuple[Artwork, str]] = {}
+
+
+def _svg(art: Artwork, colorway: Colorway) -> str:
+    from teeprint.artwork import to_svg
+
+    key = (id(art), colorway.model_dump_json())
+    hit = _SVGS.get(key)
+    if hit is not None and hit[0] is art:
+        return hit[1]
+    svg = to_svg(art, colorway)
+    if len(_SVGS) >= 6:
+        _SVGS.pop(next(iter(_SVGS)))
+    _SVGS[key] = (art, svg)
+    return svg
 
 
 def _place(artwork_w_pt: float, artwork_h_pt: float) -> tuple[float, float, float, float]:
@@ -70,29 +95,23 @@ def _garment_view(svg: str, view: relief.View, seed_text: str,
 
 def front(plate: Plate, colorway: Colorway, g: Garment, size_px: int = SIZE_PX) -> Mockup:
     """The whole tee in one garment colour with the colourway's print."""
-    from teeprint.artwork import to_svg
-
     art = plate.artwork
-    return _garment_view(to_svg(art, colorway), relief.front_view(size_px), plate.spec.slug,
+    return _garment_view(_svg(art, colorway), relief.front_view(size_px), plate.spec.slug,
                          _place(art.width_pt, art.height_pt), g)
 
 
 def closeup(plate: Plate, colorway: Colorway, g: Garment, size_px: int = SIZE_PX) -> Mockup:
     """Seven inches of the print on the cloth: line work, type and knit at close range."""
-    from teeprint.artwork import to_svg
-
     art = plate.artwork
     box = _place(art.width_pt, art.height_pt)
-    return _garment_view(to_svg(art, colorway), relief.closeup_view(box, size_px),
+    return _garment_view(_svg(art, colorway), relief.closeup_view(box, size_px),
                          plate.spec.slug, box, g)
 
 
 def plate_card(plate: Plate, colorway: Colorway, size_px: int = SIZE_PX) -> Mockup:
     """The artwork alone on a card of the colourway's ground colour, lying on the linen."""
-    from teeprint.artwork import to_svg
-
     art = plate.artwork
-    rgb, card_alpha, ink_alpha, ppi = compose.card(to_svg(art, colorway), art.width_pt,
+    rgb, card_alpha, ink_alpha, ppi = compose.card(_svg(art, colorway), art.width_pt,
                                                    art.height_pt, colorway.garment_hex,
                                                    plate.spec.slug, size_px)
     return Mockup(rgb, card_alpha, ink_alpha, ppi)
@@ -101,8 +120,8 @@ def plate_card(plate: Plate, colorway: Colorway, size_px: int = SIZE_PX) -> Mock
 def _output(plate: Plate, colorway: Colorway, garment_id: str, view: str, m: Mockup,
             fmt: str) -> Output:
     name = file_stem(plate.spec.slug, None, garment_id, view) + FORMATS[fmt]
-    h, w = m.rgb.shape[:2]
-    return Output(name, "mockup", compose.encode(m.rgb, fmt), colorway.id, w, h, None,
+    h, w = m.pixels.shape[:2]
+    return Output(name, "mockup", compose.encode(m.pixels, fmt), colorway.id, w, h, None,
                   {"garment": garment_id, "view": view})
 
 
@@ -203,6 +222,7 @@ def clear_caches() -> None:
     """Forget every cached geometry, shading and print layer (tests use it to prove that
     a fresh process makes the same bytes)."""
     _print_layer.cache_clear()
+    _SVGS.clear()
     compose.scene.cache_clear()
     compose.heather_index.cache_clear()
     relief.fields.cache_clear()

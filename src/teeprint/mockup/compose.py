@@ -105,19 +105,32 @@ def to_u8(srgb01: np.ndarray) -> np.ndarray:
     return np.clip(np.rint(srgb01 * 255.0), 0, 255).astype(np.uint8)
 
 
+def rgbx(rgb_u8: np.ndarray) -> np.ndarray:
+    """(..., 3) uint8 to (..., 4) RGBX: a pixel is then one 32-bit word, gathered and copied
+    in one operation instead of three."""
+    out = np.full((*rgb_u8.shape[:-1], 4), 255, np.uint8)
+    out[..., :3] = rgb_u8
+    return out
+
+
+def words(rgbx_u8: np.ndarray) -> np.ndarray:
+    """The uint32 view of a contiguous RGBX array (one word per pixel)."""
+    return rgbx_u8.view(np.uint32)[..., 0]
+
+
 @lru_cache(maxsize=32)
 def garment_lut(hex_value: str, heather_hex: str | None) -> np.ndarray:
-    """uint8 sRGB for every (heather level, shading level), flattened to (levels, 3).
+    """RGBX words for every (heather level, shading level), flattened to (levels,).
 
     A heather garment mixes its fleck colour in linear light at :data:`HEATHER_LEVELS` steps.
     """
     main = shade_linear(hex_value)
     if heather_hex is None:
-        return to_u8(linear_to_srgb(main))
+        return words(rgbx(to_u8(linear_to_srgb(main)))).copy()
     fleck = shade_linear(heather_hex)
     w = np.linspace(0.0, 1.0, HEATHER_LEVELS)[:, None, None]
     mixed = main[None] * (1 - w) + fleck[None] * w
-    return to_u8(linear_to_srgb(mixed)).reshape(-1, 3)
+    return words(rgbx(to_u8(linear_to_srgb(mixed)).reshape(-1, 3))).copy()
 
 
 def shade_index(log_shade: np.ndarray) -> np.ndarray:
@@ -136,9 +149,10 @@ class Scene:
     cols: slice
     index: np.ndarray  # shading level per pixel of the garment's bounding box
     inside: np.ndarray  # bool, fully covered by the garment
-    edge_flat: np.ndarray  # flat indices (in the box) of partly covered pixels
+    edge_box: np.ndarray  # flat indices (in the box) of partly covered pixels
+    edge_flat: np.ndarray  # the same pixels' flat indices in the whole view
     edge_alpha: np.ndarray
-    backdrop: np.ndarray  # uint8 (h, w, 3), whole view
+    backdrop: np.ndarray  # uint8 (h, w, 4) RGBX, whole view
     seed_text: str
 
 
@@ -178,7 +192,7 @@ def backdrop(view: relief.View, light: np.ndarray, shadow: np.ndarray,
     mult = fabric.linen((view.height_px, view.width_px), view.ppi, gen) * light * (1.0 - shadow)
     levels = _levels()
     base = hex_linear(BACKDROP_HEX)
-    lut = to_u8(linear_to_srgb(base[None, :] * np.exp(levels)[:, None]))
+    lut = rgbx(to_u8(linear_to_srgb(base[None, :] * np.exp(levels)[:, None])))
     return lut[shade_index(np.log(np.clip(mult, 1e-3, None)))]
 
 
@@ -192,13 +206,15 @@ def scene(view: relief.View, seed_text: str) -> Scene:
     index = shade_index(surf.log_shade[rows, cols])
     inside = box_alpha >= 0.999
     edge = (box_alpha > 0) & ~inside
-    edge_flat = np.flatnonzero(edge)
+    edge_box = np.flatnonzero(edge)
+    er, ec = np.nonzero(edge)
+    edge_flat = (er + rows.start) * view.width_px + (ec + cols.start)
     if inside.all():  # a close-up: no backdrop shows
-        ground = np.zeros((view.height_px, view.width_px, 3), np.uint8)
+        ground = np.zeros((view.height_px, view.width_px, 4), np.uint8)
     else:
         ground = backdrop(view, surf.light, contact_shadow(alpha, view.ppi), seed_text)
-    return Scene(surf, rows, cols, index, inside, edge_flat,
-                 box_alpha.ravel()[edge_flat].astype(np.float32), ground, seed_text)
+    return Scene(surf, rows, cols, index, inside, edge_box, edge_flat,
+                 box_alpha.ravel()[edge_box].astype(np.float32), ground, seed_text)
 
 
 @lru_cache(maxsize=4)
@@ -216,19 +232,19 @@ def heather_index(view: relief.View, seed_text: str) -> np.ndarray:
 
 
 def paint_garment(sc: Scene, hex_value: str, heather_hex: str | None) -> np.ndarray:
-    """The scene with the tee in one colour: uint8 RGB of the whole view."""
+    """The scene with the tee in one colour: uint8 RGBX (h, w, 4) of the whole view."""
     lut = garment_lut(hex_value, heather_hex)
     idx = sc.index if heather_hex is None else heather_index(sc.surface.view, sc.seed_text)
     tee = lut[idx]
     out = sc.backdrop.copy()
-    region = out[sc.rows, sc.cols]
-    np.copyto(region, tee, where=sc.inside[..., None])
+    np.copyto(words(out)[sc.rows, sc.cols], tee, where=sc.inside)
     if sc.edge_flat.size:
-        flat = region.reshape(-1, 3)
+        flat = out.reshape(-1, 4)  # a view: the whole image is contiguous
         a = sc.edge_alpha[:, None]
-        mixed = sc.backdrop[sc.rows, sc.cols].reshape(-1, 3)[sc.edge_flat] * (1 - a) + \
-            tee.reshape(-1, 3)[sc.edge_flat] * a
-        flat[sc.edge_flat] = np.clip(np.rint(mixed), 0, 255).astype(np.uint8)
+        under = sc.backdrop.reshape(-1, 4)[sc.edge_flat, :3]
+        cloth = tee.ravel()[sc.edge_box].view(np.uint8).reshape(-1, 4)[:, :3]
+        mixed = under * (1 - a) + cloth * a
+        flat[sc.edge_flat, :3] = np.clip(np.rint(mixed), 0, 255).astype(np.uint8)
     return out
 
 
@@ -371,7 +387,7 @@ def apply_print(image: np.ndarray, layer: PrintLayer, garment_hex: str) -> np.nd
     alpha = layer.alpha
     if dark:
         alpha = alpha * (1.0 - FIBRILLATION_DARK * layer.fibres)
-    region = image[layer.rows, layer.cols]
+    region = image[layer.rows, layer.cols, :3]
     base = region.astype(np.float32) / 255.0
     out = base + (np.clip(ink, 0.0, 1.0) - base) * alpha[..., None]
     region[...] = np.clip(np.rint(out * 255.0), 0, 255).astype(np.uint8)
@@ -428,7 +444,8 @@ def card(svg: str, width_pt: float, height_pt: float, ground_hex: str, seed_text
     idx = shade_index(np.log(np.clip(shade, 1e-3, None)))
     card_rgb = garment_lut(ground_hex, None)[idx]
     shadow = contact_shadow(alpha, ppi, CARD_LIFT_IN)
-    ground = backdrop(view, light, shadow, seed_text).astype(np.float32)
+    ground = backdrop(view, light, shadow, seed_text)[..., :3].astype(np.float32)
+    card_rgb = card_rgb.view(np.uint8).reshape(*card_rgb.shape, 4)[..., :3]
     rgb = ground + (card_rgb.astype(np.float32) - ground) * alpha[..., None]
     box = (m, m, art_w, art_h)
     rows, cols = print_region(view, box)
@@ -449,12 +466,17 @@ JPEG_QUALITY = 88
 
 
 def encode(rgb: np.ndarray, fmt: str) -> bytes:
-    """Storefront image bytes: sRGB ICC embedded, deterministic encoder settings."""
+    """Storefront image bytes from RGB or RGBX pixels: sRGB ICC embedded, deterministic
+    encoder settings (4:4:4 JPEG, so cinnabar hairlines keep their colour)."""
     from PIL import Image
 
     from teeprint.raster import srgb_icc
 
-    img = Image.fromarray(rgb, "RGB")
+    h, w = rgb.shape[:2]
+    if rgb.shape[2] == 4 and fmt != "png":  # RGBX straight to the encoder, no repacking
+        img = Image.frombytes("RGBX", (w, h), np.ascontiguousarray(rgb).tobytes())
+    else:
+        img = Image.fromarray(np.ascontiguousarray(rgb[..., :3]), "RGB")
     buf = io.BytesIO()
     if fmt == "jpeg":
         img.save(buf, "JPEG", quality=JPEG_QUALITY, subsampling=0, icc_profile=srgb_icc(),

@@ -280,7 +280,36 @@ DRIFT_X = 0.30
 DRIFT_Y = 0.08
 
 
+#: Cloth can reach this far outside the pattern's bounding box (warp, edge softening), inches.
+BBOX_PAD_IN = 0.6
+
+
 def surface(view: View, seed_text: str) -> Surface:
+    """Light the tee in a view (see :func:`_lit`), working only where the tee can be."""
+    x0, y0, x1, y1 = garment.garment_bbox_in()
+    c0, r0 = view.px(x0 - BBOX_PAD_IN, y0 - BBOX_PAD_IN)
+    c1, r1 = view.px(x1 + BBOX_PAD_IN, y1 + BBOX_PAD_IN)
+    c0, r0 = max(0, math.floor(c0)), max(0, math.floor(r0))
+    c1, r1 = min(view.width_px, math.ceil(c1)), min(view.height_px, math.ceil(r1))
+    if (c0, r0, c1, r1) == (0, 0, view.width_px, view.height_px):
+        return _lit(view, seed_text)
+    sub = View(view.name, view.x0_in + c0 / view.ppi, view.y0_in + r0 / view.ppi, view.ppi,
+               c1 - c0, r1 - r0)
+    part = _lit(sub, seed_text)
+    shape = (view.height_px, view.width_px)
+    rows, cols = slice(r0, r1), slice(c0, c1)
+
+    def embed(a: np.ndarray, fill: float) -> np.ndarray:
+        out = np.full(shape, fill, np.float32)
+        out[rows, cols] = a
+        return out
+
+    return Surface(view, embed(part.alpha, 0.0), embed(part.log_shade, 0.0),
+                   embed(part.dx_px, 0.0), embed(part.dy_px, 0.0), light_falloff(view),
+                   embed(part.knit, 1.0))
+
+
+def _lit(view: View, seed_text: str) -> Surface:
     """Light the tee in a view: relief, seams, stitches, collar rib and knit, one key light."""
     from scipy.ndimage import gaussian_filter
 
