@@ -229,6 +229,7 @@ def ridge_case(draw):
     seed = draw(st.integers(0, 2**16))
     rng = np.random.default_rng(seed)
     x = np.sort(rng.uniform(-5, 5, pts)) + np.arange(pts) * 1e-6
+    x[0], x[-1] = -5.0, 5.0
     dens = rng.gamma(0.6, 1.0, (rows, pts)) * draw(st.sampled_from([0.0, 1e-6, 1.0, 1e6]))
     arrays = {"x": x, "d": dens, "o": rng.gamma(1.0, 1.0, (rows, pts)), "v": np.arange(rows) * 7.0,
               "rug": rng.normal(0, 2, (rows, 5)), "px": rng.normal(0, 2, (3, 9)),
@@ -293,6 +294,7 @@ def test_ridges_out_of_bounds_params_raise(key, bad):
     ({"x": "x", "density": "d", "layers": [{"density": "o"}]}, {"o": np.ones((2, 4))}, "shape"),
     ({"x": "x", "density": "d", "row_values": "v"}, {"v": [1, 2]}, "3 rows"),
     ({"x": "x", "density": "d", "x_min": 7.0}, {}, "x_max must exceed"),
+    ({"x": "x", "density": "d", "x_min": 5.0, "x_max": 7.0}, {}, "misses the data"),
     ({"x": "x", "density": "d", "paths_x": "px"}, {}, "go together"),
     ({"x": "x", "density": "d", "row_format": "{} {}"}, {}, "one number"),
 ])

@@ -286,10 +286,19 @@ def density_ridges(data: FigureData, p: RidgeParams, ctx: MotifContext) -> list[
         msg = "density-ridges: x_max must exceed x_min"
         raise TeeprintError(msg)
     xs = Scale(xlo, xhi, px0, px1)
-    keep = (x >= xlo) & (x <= xhi)
-    if keep.sum() < 2:
-        msg = "density-ridges: fewer than two points of x fall within x_min..x_max"
+    if xlo >= x[-1] or xhi <= x[0]:
+        msg = f"density-ridges: x_min..x_max ({xlo:g}..{xhi:g}) misses the data ({x[0]:g}..{x[-1]:g})"
         raise TeeprintError(msg)
+    # A cropped range gets exact end points, interpolated, so curves meet the frame.
+    cuts = [v for v in (xlo, xhi) if x[0] < v < x[-1] and not np.any(x == v)]
+    if cuts:
+        new_x = np.sort(np.concatenate([x, cuts]))
+
+        def cut(a: np.ndarray) -> np.ndarray:
+            return np.stack([np.interp(new_x, x, row) for row in a])
+
+        h_main, h_layers, x = cut(h_main), [cut(h) for h in h_layers], new_x
+    keep = (x >= xlo) & (x <= xhi)
     xp = xs(x[keep])
     top = base[:, None] - rise * h_main[:, keep]
     tops_layers = [base[:, None] - rise * h[:, keep] for h in h_layers]
