@@ -254,10 +254,14 @@ def _tint_curves(colorway: Colorway, steps: int = 1001) -> tuple[np.ndarray, np.
 def classify_colours(rgb: np.ndarray, colorway: Colorway) -> tuple[np.ndarray, np.ndarray]:
     """For (n, 3) sRGB colours: is each an ink tint, and is it the bare garment colour."""
     curve, tints = _tint_curves(colorway)
-    d = np.abs(rgb[:, None, :].astype(float) - curve[None, :, :]).max(axis=2)
-    best = d.argmin(axis=1)
-    ok = d[np.arange(len(rgb)), best] <= COLOUR_TOLERANCE
-    return ok, ok & (tints[best] < 0.005)
+    ok = np.zeros(len(rgb), bool)
+    garment = np.zeros(len(rgb), bool)
+    for i in range(0, len(rgb), 512):  # bounded memory for files with many colours
+        d = np.abs(rgb[i:i + 512, None, :].astype(float) - curve[None, :, :]).max(axis=2)
+        best = d.argmin(axis=1)
+        ok[i:i + 512] = d[np.arange(len(best)), best] <= COLOUR_TOLERANCE
+        garment[i:i + 512] = ok[i:i + 512] & (tints[best] < 0.005)
+    return ok, garment
 
 
 def check_png(data: bytes, colorway: Colorway | None, rules: PrintSettings,
