@@ -62,7 +62,7 @@ def linear_to_srgb(v: np.ndarray) -> np.ndarray:
 _LUMA = np.array([0.2126, 0.7152, 0.0722])
 #: Cotton's colourless surface sheen, as a share of the light (linear), and how much faster
 #: than the diffuse light it grows on surfaces turned toward the lamp.
-SHEEN = 0.0065
+SHEEN = 0.008
 SHEEN_POWER = 2.2
 
 

@@ -187,7 +187,7 @@ def fields(seed_text: str) -> Fields:
     solid = mask > 0.5
     edge_in = distance_transform_edt(solid) / FIELD_PPI
     # Loft: a flat-laid tee is two layers of cloth rounding over at every edge.
-    height = 0.6 * (1.0 - np.exp(-edge_in / 1.0))
+    height = 0.6 * (1.0 - np.exp(-edge_in / 1.0)) + 0.12 * (1.0 - np.exp(-edge_in / 0.3))
     # Chest dome (the front panel is cut with a little ease over the chest).
     height += 0.30 * np.exp(-0.5 * ((x / 6.5) ** 2 + ((y - 11.0) / 7.5) ** 2))
     lm = garment.landmarks()
