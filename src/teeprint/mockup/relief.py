@@ -59,7 +59,7 @@ class View:
 
 
 #: Pixels per inch of the whole-tee view at 2048 px: the tee (33.9 x 30.2 in) then fills
-#: 1492 x 1329 px, inside the 4:5 (1638 px wide) and 4:3 (1536 px high) centre crops.
+#: 1501 x 1329 px, inside the 4:5 (1638 px wide) and 4:3 (1536 px high) centre crops.
 FRONT_PPI_AT_2048 = 44.0
 #: Width of the close-up window on the print, inches.
 CLOSEUP_WIDTH_IN = 7.0
