@@ -210,14 +210,16 @@ def build_layers(artwork: Artwork, colorway: Colorway, dpi: int) -> Layers:
     plates = plate_list(artwork, colorway)
     tops = [p for p in plates if not p.is_underbase]
     by_ink = dict(ink_layers(artwork, colorway))
-    covers: list[np.ndarray] = []
-    tints: list[np.ndarray] = []
-    for p in tops:
-        cover_u8, tint_u8 = rasterize_shapes(merge(by_ink[p.ink_id or ""]), w_px, h_px, k,
-                                             (page.slug_pt, page.slug_pt))
-        cover, tint = _density(cover_u8, tint_u8)
-        covers.append(cover)
-        tints.append(tint)
+    def raster(p: SepPlate) -> tuple[np.ndarray, np.ndarray]:
+        return _density(*rasterize_shapes(merge(by_ink[p.ink_id or ""]), w_px, h_px, k,
+                                          (page.slug_pt, page.slug_pt)))
+
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(max_workers=2) as pool:  # cairo and numpy release the GIL
+        done = list(pool.map(raster, tops))
+    covers = [c for c, _ in done]
+    tints = [t for _, t in done]
     shape_area = [c.copy() for c in covers]
     for j, upper in enumerate(tops):
         if upper.overprint:
