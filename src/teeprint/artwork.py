@@ -318,15 +318,13 @@ def ink_layers(artwork: Artwork, colorway: Colorway) -> list[tuple[str, list[Sha
     return [(ink_id, shapes) for ink_id, shapes in by_ink.items() if shapes]
 
 
-def to_svg(artwork: Artwork, colorway: Colorway,
-           canvas_pt: tuple[float, float] | None = None) -> str:
+def to_svg(artwork: Artwork, colorway: Colorway) -> str:
     """Write the master SVG: one layer group per ink, named after the ink, text as outlines.
 
     The bytes depend only on the artwork and the colourway: no ids beyond the layer names, no
-    dates, rounded coordinates, fixed attribute order.  ``canvas_pt`` widens the page beyond the
-    artboard (top-left aligned), as a print preset of another aspect ratio needs.
+    dates, rounded coordinates, fixed attribute order.
     """
-    w, h = canvas_pt or (artwork.width_pt, artwork.height_pt)
+    w, h = artwork.width_pt, artwork.height_pt
     out = [
         '<?xml version="1.0" encoding="UTF-8"?>\n',
         '<svg xmlns="http://www.w3.org/2000/svg" '

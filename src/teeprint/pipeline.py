@@ -88,8 +88,7 @@ def print_png(plate: Plate, colorway: Colorway, preset_name: str = "15x18") -> O
     A preset of another aspect ratio than the artboard's scales the plate to its width and
     places it at the top of the print area, where DTG placements start.
     """
-    from teeprint.artwork import to_svg
-    from teeprint.raster import PRESETS, encode_png, rasterize
+    from teeprint.raster import PRESETS, encode_png, rasterize_artwork
 
     preset = PRESETS[preset_name]
     art = plate.artwork
@@ -97,8 +96,8 @@ def print_png(plate: Plate, colorway: Colorway, preset_name: str = "15x18") -> O
     canvas = (art.width_pt, max(canvas_h, art.height_pt))
     if canvas_h < art.height_pt:  # a taller artboard than the preset: fit to height instead
         canvas = (art.height_pt * preset.width_px / preset.height_px, art.height_pt)
-    svg = to_svg(art, colorway, canvas_pt=canvas)
-    rgba = rasterize(svg, preset.width_px, preset.height_px)
+    rgba = rasterize_artwork(art, colorway, preset.width_px, preset.height_px,
+                             (0.0, 0.0, canvas[0], canvas[1]))
     data = encode_png(rgba, preset.dpi)
     name = file_stem(plate.spec.slug, colorway.id, f"print-{preset.name}") + ".png"
     return Output(name, "print-png", data, colorway.id, preset.width_px, preset.height_px,
