@@ -30,7 +30,6 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import sys
 import time
 import tomllib
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -99,6 +98,11 @@ class Summary:
     def failures(self) -> list[Result]:
         """The failed specimens, by slug."""
         return sorted((r for r in self.results if r.status == "failed"), key=lambda r: r.slug)
+
+    def slowest(self, n: int = 3) -> str:
+        """The specimens that took longest to render (where to look when a batch is slow)."""
+        done = sorted((r for r in self.results if r.status == "rendered"), key=lambda r: -r.seconds)
+        return ", ".join(f"{r.slug} {r.seconds:.1f} s" for r in done[:n])
 
     def line(self) -> str:
         """The closing line: counts and wall seconds."""
@@ -561,7 +565,3 @@ def _spec_of(chosen: Sequence[Design], slug: str) -> Specimen:
     msg = f"internal: {slug} has no spec"
     raise TeeprintError(msg)
 
-
-def stderr_is_terminal() -> bool:
-    """Progress bars only for a person watching; logs and CI get the summary alone."""
-    return sys.stderr.isatty()

@@ -228,6 +228,8 @@ def batch(
             cat, opts, chosen, on_start=start, on_result=done))
         for r in summary.failures:
             err(f"{r.slug}: {r.reason}")
+        if summary.count("rendered") > 1:
+            info(f"slowest: {summary.slowest()}")
         info(summary.line())
         if summary.failures:
             msg = f"{len(summary.failures)} specimen(s) failed; see the lines above"
