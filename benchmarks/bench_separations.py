@@ -1,5 +1,6 @@
 """Benchmark the separations: the spot PDF and the films of double-descent's dark colourway, the
-preflight stage, and the whole ``teeprint render double-descent`` with everything included.
+preflight stage, and ``teeprint render double-descent`` three ways: the spine only (SVG, PNG,
+data), the spine plus separations, films and preflight, and every default output.
 
 Run: ``python benchmarks/bench_separations.py [--repeat N]``.  Prints a table and writes
 ``benchmarks/results/separations.json``.  Each in-process figure is the median of N cold runs
@@ -72,17 +73,22 @@ def main() -> None:
     results["pdf_bytes"] = len(pdf.data)
     results["films_bytes"] = sum(len(f.data) for f in films)
 
-    runs = []
-    with tempfile.TemporaryDirectory() as tmp:
-        for _ in range(args.repeat):
-            t0 = time.perf_counter()
-            subprocess.run([sys.executable, "-m", "teeprint", "--config", str(ROOT / "shop.toml"),
-                            "render", "double-descent", "--out", tmp], check=True,
-                           capture_output=True)
-            runs.append(time.perf_counter() - t0)
-        written = sorted(p.name for p in (Path(tmp) / "double-descent").iterdir())
-    results["render_all_s"] = statistics.median(runs)
-    results["render_files"] = len(written)
+    spine = ["master-svg", "print-png", "figure-data"]
+    ours = [*spine, "separation-pdf", "film", "preflight"]
+    for key, only in (("render_spine_s", spine), ("render_with_separations_s", ours),
+                      ("render_all_s", [])):
+        runs = []
+        with tempfile.TemporaryDirectory() as tmp:
+            for _ in range(args.repeat):
+                t0 = time.perf_counter()
+                subprocess.run([sys.executable, "-m", "teeprint", "--config",
+                                str(ROOT / "shop.toml"), "render", "double-descent", "--out", tmp,
+                                *[a for kind in only for a in ("--only", kind)]],
+                               check=True, capture_output=True)
+                runs.append(time.perf_counter() - t0)
+            written = sorted(p.name for p in (Path(tmp) / "double-descent").iterdir())
+        results[key] = statistics.median(runs)
+        results[key.replace("_s", "_files")] = len(written)
 
     width = max(len(k) for k in results)
     for key, value in results.items():
