@@ -24,7 +24,7 @@ CROPS = {"1:1": (1, 1), "4:5": (4, 5), "4:3": (4, 3)}
 
 
 def _test_plate(dd_plate, shapes) -> Plate:
-    """The double-descent specimen (same slug, so the same cached tee) with other artwork."""
+    """The double-descent specimen with other artwork (every product shares the cached tee)."""
     art = Artwork(dd_plate.artwork.width_pt, dd_plate.artwork.height_pt, tuple(shapes))
     return Plate(dd_plate.spec, dd_plate.data, art)
 
@@ -94,7 +94,7 @@ def test_ink_never_leaves_the_garment(catalog, dd_plate, ecru):
     plate = Plate(dd_plate.spec, dd_plate.data, art)
     g = catalog.garment("soft-cream")
     m = mockup.front(plate, ecru, g)
-    plain = compose.paint_garment(compose.scene(relief.front_view(), dd_plate.spec.slug),
+    plain = compose.paint_garment(compose.scene(relief.front_view(), mockup.GARMENT_SEED),
                                   g.hex, None)[..., :3]
     changed = np.any(m.rgb != plain, axis=2)
     assert changed.sum() > 100_000
@@ -112,7 +112,7 @@ def test_print_is_true_scale_for_size_l(catalog, dd_plate, cw_id):
     plate = _test_plate(dd_plate, [fill(PathBuilder().rect(0, 400, art_w, 300))])
     g = catalog.garment(cw.garment)
     m = mockup.front(plate, cw, g)
-    plain = compose.paint_garment(compose.scene(relief.front_view(), dd_plate.spec.slug),
+    plain = compose.paint_garment(compose.scene(relief.front_view(), mockup.GARMENT_SEED),
                                   g.hex, None)[..., :3]
     diff = np.abs(m.rgb.astype(int) - plain.astype(int)).sum(axis=2) > 60
     x0, _, x1, _ = _bbox(diff)
@@ -169,7 +169,7 @@ def test_print_takes_the_shading(catalog, dd_plate, ecru):
     plate = _test_plate(dd_plate, [fill(PathBuilder().rect(0, 0, art.width_pt, art.height_pt),
                                         "accent")])
     m = mockup.front(plate, ecru, catalog.garment("soft-cream"))
-    sc = compose.scene(relief.front_view(), dd_plate.spec.slug)
+    sc = compose.scene(relief.front_view(), mockup.GARMENT_SEED)
     x0, y0, x1, y1 = _bbox(m.ink_alpha > 0.95)
     x0, y0, x1, y1 = x0 + 8, y0 + 8, x0 + (x1 - x0 - 16) // 8 * 8 + 8, y0 + (y1 - y0 - 16) // 8 * 8 + 8
 
@@ -226,7 +226,6 @@ def test_closeup_draws_the_print_at_its_own_resolution(catalog, dd_plate, ecru):
     # The ink is the artwork drawn at this resolution: solid cores even in 0.5 pt hairlines
     # (2 px here).  The same window enlarged from the front view's 44 px/in has soft ramps
     # instead, and fails this measure.
-    from teeprint.artwork import to_svg
 
     def crisp(a: np.ndarray) -> float:
         return float((a > 0.9).mean() / (a > 0.1).mean())
@@ -235,7 +234,7 @@ def test_closeup_draws_the_print_at_its_own_resolution(catalog, dd_plate, ecru):
     box = garment.print_box_in(art.width_pt, art.height_pt)
     view = relief.closeup_view(box)
     small = relief.View("s", view.x0_in, view.y0_in, 44.0, 308, 308)
-    low = compose.rasterize_region(to_svg(art, ecru), small, box, slice(0, 308), slice(0, 308))
+    low = compose.rasterize_region(compose.PrintArt(art, ecru), small, box, slice(0, 308), slice(0, 308))
     enlarged = np.asarray(Image.fromarray(low[..., 3]).resize((2048, 2048), Image.BICUBIC),
                           float) / 255.0
     assert crisp(m.ink_alpha) > 0.35 > crisp(enlarged)

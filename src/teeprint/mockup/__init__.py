@@ -52,23 +52,25 @@ class Mockup:
         return self.pixels[..., :3]
 
 
-#: The master SVG of the last few (artwork, colourway) pairs, by identity: writing it costs
-#: more than painting a garment, and every garment of a colourway prints the same file.
-_SVGS: dict[tuple[int, str], tuple[Artwork, str]] = {}
+#: Seed of the tee's folds, knit and linen.  Every product is shown on the same tee, as a shop
+#: shows every design on one photographed blank: the storefront grid stays uniform, and the
+#: geometry and light are built once per process instead of once per specimen.
+GARMENT_SEED = "unisex-tee-l"
+
+#: The print handle of the last few (artwork, colourway) pairs, so per-view caches hit.
+_ARTS: dict[tuple[int, str], compose.PrintArt] = {}
 
 
-def _svg(art: Artwork, colorway: Colorway) -> str:
-    from teeprint.artwork import to_svg
-
-    key = (id(art), colorway.model_dump_json())
-    hit = _SVGS.get(key)
-    if hit is not None and hit[0] is art:
-        return hit[1]
-    svg = to_svg(art, colorway)
-    if len(_SVGS) >= 6:
-        _SVGS.pop(next(iter(_SVGS)))
-    _SVGS[key] = (art, svg)
-    return svg
+def _art(art: Artwork, colorway: Colorway) -> compose.PrintArt:
+    key = (id(art), colorway.id)
+    hit = _ARTS.get(key)
+    if hit is not None and hit.artwork is art and hit.colorway == colorway:
+        return hit
+    handle = compose.PrintArt(art, colorway)
+    if len(_ARTS) >= 6:
+        _ARTS.pop(next(iter(_ARTS)))
+    _ARTS[key] = handle
+    return handle
 
 
 def _place(artwork_w_pt: float, artwork_h_pt: float) -> tuple[float, float, float, float]:
@@ -76,16 +78,16 @@ def _place(artwork_w_pt: float, artwork_h_pt: float) -> tuple[float, float, floa
 
 
 @lru_cache(maxsize=6)
-def _print_layer(svg: str, view: relief.View, seed_text: str,
+def _print_layer(art: compose.PrintArt, view: relief.View, seed_text: str,
                  box_in: tuple[float, float, float, float]) -> compose.PrintLayer:
     """The plate rasterised and displaced for a view; once per colourway and view."""
-    return compose.print_layer(svg, compose.scene(view, seed_text), box_in)
+    return compose.print_layer(art, compose.scene(view, seed_text), box_in)
 
 
-def _garment_view(svg: str, view: relief.View, seed_text: str,
+def _garment_view(art: compose.PrintArt, view: relief.View, seed_text: str,
                   box_in: tuple[float, float, float, float], g: Garment) -> Mockup:
     sc = compose.scene(view, seed_text)
-    layer = _print_layer(svg, view, seed_text, box_in)
+    layer = _print_layer(art, view, seed_text, box_in)
     rgb = compose.paint_garment(sc, g.hex, g.heather_hex if g.heather else None)
     ink = compose.apply_print(rgb, layer, g.hex)
     ink_alpha = np.zeros((view.height_px, view.width_px), np.float32)
@@ -96,7 +98,7 @@ def _garment_view(svg: str, view: relief.View, seed_text: str,
 def front(plate: Plate, colorway: Colorway, g: Garment, size_px: int = SIZE_PX) -> Mockup:
     """The whole tee in one garment colour with the colourway's print."""
     art = plate.artwork
-    return _garment_view(_svg(art, colorway), relief.front_view(size_px), plate.spec.slug,
+    return _garment_view(_art(art, colorway), relief.front_view(size_px), GARMENT_SEED,
                          _place(art.width_pt, art.height_pt), g)
 
 
@@ -104,16 +106,16 @@ def closeup(plate: Plate, colorway: Colorway, g: Garment, size_px: int = SIZE_PX
     """Seven inches of the print on the cloth: line work, type and knit at close range."""
     art = plate.artwork
     box = _place(art.width_pt, art.height_pt)
-    return _garment_view(_svg(art, colorway), relief.closeup_view(box, size_px),
-                         plate.spec.slug, box, g)
+    return _garment_view(_art(art, colorway), relief.closeup_view(box, size_px),
+                         GARMENT_SEED, box, g)
 
 
 def plate_card(plate: Plate, colorway: Colorway, size_px: int = SIZE_PX) -> Mockup:
     """The artwork alone on a card of the colourway's ground colour, lying on the linen."""
     art = plate.artwork
-    rgb, card_alpha, ink_alpha, ppi = compose.card(_svg(art, colorway), art.width_pt,
+    rgb, card_alpha, ink_alpha, ppi = compose.card(_art(art, colorway), art.width_pt,
                                                    art.height_pt, colorway.garment_hex,
-                                                   plate.spec.slug, size_px)
+                                                   GARMENT_SEED, size_px)
     return Mockup(rgb, card_alpha, ink_alpha, ppi)
 
 
@@ -222,9 +224,11 @@ def clear_caches() -> None:
     """Forget every cached geometry, shading and print layer (tests use it to prove that
     a fresh process makes the same bytes)."""
     _print_layer.cache_clear()
-    _SVGS.clear()
+    _ARTS.clear()
     compose.scene.cache_clear()
     compose.heather_index.cache_clear()
+    compose.card_base.cache_clear()
+    compose._fibres.cache_clear()
     relief.fields.cache_clear()
 
 

@@ -16,14 +16,18 @@
 from __future__ import annotations
 
 import io
-import re
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from teeprint.catalog import hex_rgb
 from teeprint.mockup import fabric, relief
+
+if TYPE_CHECKING:
+    from teeprint.artwork import Artwork
+    from teeprint.catalog import Colorway
 
 #: Quantisation of the shading: levels over ln S in [T_MIN, T_MAX] (steps of 0.0018 in ln S).
 LEVELS = 2048
@@ -250,18 +254,13 @@ def paint_garment(sc: Scene, hex_value: str, heather_hex: str | None) -> np.ndar
 
 # -- the print ------------------------------------------------------------------------------
 
-_SVG_SIZE = re.compile(r'width="[^"]*" height="[^"]*" viewBox="[^"]*"')
+@dataclass(frozen=True, eq=False)
+class PrintArt:
+    """A plate's artwork with the colourway it prints in; hashed by identity, so caches keyed
+    on it never hash thousands of shapes."""
 
-
-def crop_svg(svg: str, view_box_pt: tuple[float, float, float, float]) -> str:
-    """The same SVG showing only ``view_box_pt`` (x, y, w, h in the artboard's points)."""
-    x, y, w, h = view_box_pt
-    new = f'width="{w:.4f}pt" height="{h:.4f}pt" viewBox="{x:.4f} {y:.4f} {w:.4f} {h:.4f}"'
-    out, n = _SVG_SIZE.subn(new, svg, count=1)
-    if n != 1:
-        msg = "the master SVG has no width/height/viewBox header to crop"
-        raise ValueError(msg)
-    return out
+    artwork: Artwork
+    colorway: Colorway
 
 
 @dataclass(frozen=True)
@@ -292,10 +291,10 @@ def print_region(view: relief.View, box_in: tuple[float, float, float, float]
     return rows, cols
 
 
-def rasterize_region(svg: str, view: relief.View, box_in: tuple[float, float, float, float],
+def rasterize_region(art: PrintArt, view: relief.View, box_in: tuple[float, float, float, float],
                      rows: slice, cols: slice) -> np.ndarray:
     """Rasterise the artwork at exactly the view pixels of the region (no resampling)."""
-    from teeprint.raster import rasterize
+    from teeprint.raster import rasterize_artwork
 
     bx, by, _, _ = box_in
     k = 72.0  # points per inch
@@ -303,11 +302,14 @@ def rasterize_region(svg: str, view: relief.View, box_in: tuple[float, float, fl
     y_in = view.y0_in + rows.start / view.ppi
     w_px, h_px = cols.stop - cols.start, rows.stop - rows.start
     vb = ((x_in - bx) * k, (y_in - by) * k, w_px / view.ppi * k, h_px / view.ppi * k)
-    return rasterize(crop_svg(svg, vb), w_px, h_px)
+    return rasterize_artwork(art.artwork, art.colorway, w_px, h_px, vb)
 
 
-#: Displacement is interpolated between mesh nodes this far apart (inches; folds are wider).
+#: Displacement is interpolated between mesh nodes this far apart (inches; folds are wider),
+#: and never closer than MESH_CELL_MIN_PX: each mesh cell costs Pillow a Python call, and in the
+#: whole-tee view (44 px/in) the folds move the print by about a pixel.
 MESH_CELL_IN = 0.12
+MESH_CELL_MIN_PX = 32
 
 
 def displace(rgba: np.ndarray, dx_px: np.ndarray, dy_px: np.ndarray, ppi: float
@@ -321,7 +323,7 @@ def displace(rgba: np.ndarray, dx_px: np.ndarray, dy_px: np.ndarray, ppi: float
     from PIL import Image
 
     h, w = rgba.shape[:2]
-    cell = max(4, round(MESH_CELL_IN * ppi))
+    cell = max(MESH_CELL_MIN_PX, round(MESH_CELL_IN * ppi))
     xs = list(range(0, w, cell)) + [w]
     ys = list(range(0, h, cell)) + [h]
     xs = sorted(set(xs))
@@ -342,11 +344,17 @@ def displace(rgba: np.ndarray, dx_px: np.ndarray, dy_px: np.ndarray, ppi: float
     return out[..., :3], out[..., 3]
 
 
-def print_layer(svg: str, sc: Scene, box_in: tuple[float, float, float, float]) -> PrintLayer:
+@lru_cache(maxsize=4)
+def _fibres(view: relief.View, seed_text: str, shape: tuple[int, int]) -> np.ndarray:
+    """Where fibre tips break the ink, for a print region of a view (the same for every plate)."""
+    return fabric.heather_weight(shape, view.ppi, 0.12, fabric.rng(seed_text, f"fibres-{view.name}"))
+
+
+def print_layer(art: PrintArt, sc: Scene, box_in: tuple[float, float, float, float]) -> PrintLayer:
     """The colourway's plate placed, displaced and clipped in a scene."""
     view = sc.surface.view
     rows, cols = print_region(view, box_in)
-    rgba = rasterize_region(svg, view, box_in, rows, cols)
+    rgba = rasterize_region(art, view, box_in, rows, cols)
     surf = sc.surface
     rgb, alpha = displace(rgba, surf.dx_px[rows, cols], surf.dy_px[rows, cols], view.ppi)
     alpha = alpha * surf.alpha[rows, cols]
@@ -358,8 +366,7 @@ def print_layer(svg: str, sc: Scene, box_in: tuple[float, float, float, float]) 
     shade = np.exp((log_s - mean) / 2.4).astype(np.float32)
     # Ink on jersey: it wicks a few thousandths of an inch into the fibres (soft, slightly
     # ragged edges) and reaches the grooves between wales less than the loops' crowns.
-    gen = fabric.rng(sc.seed_text, f"fibres-{view.name}")
-    fibres = fabric.heather_weight(alpha.shape, view.ppi, 0.12, gen)
+    fibres = _fibres(view, sc.seed_text, alpha.shape)
     bleed_px = INK_BLEED_IN * view.ppi
     if bleed_px > 0.3:
         from scipy.ndimage import gaussian_filter
@@ -411,12 +418,24 @@ def _coverage(lo: float, hi: float, n: int) -> np.ndarray:
     return np.clip(np.minimum(edges + 1, hi) - np.maximum(edges, lo), 0.0, 1.0)
 
 
-def card(svg: str, width_pt: float, height_pt: float, ground_hex: str, seed_text: str,
-         size_px: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, float]:
-    """The plate on a card of its ground colour, on the linen: (rgb, card, ink, px per inch).
+@dataclass(frozen=True)
+class CardBase:
+    """Everything of the plate card but the art: paper, light, linen and shadow."""
+
+    rgb: np.ndarray  # float32 (h, w, 3), sRGB 0..255
+    alpha: np.ndarray  # float32 (h, w), the card's coverage
+    shade: np.ndarray  # float32 (h, w), the light on the paper
+    view: relief.View
+    box: tuple[float, float, float, float]
+
+
+@lru_cache(maxsize=4)
+def card_base(width_pt: float, height_pt: float, ground_hex: str, seed_text: str,
+              size_px: int) -> CardBase:
+    """Build (once per process and ground colour) the card lying on the linen.
 
     Card coordinates are inches from the card's top-left corner; the artboard sits at the
-    margin, at true proportions, rasterised at the pixels it covers.
+    margin, at true proportions.
     """
     ppi = CARD_PPI_AT_2048 * size_px / 2048
     m = CARD_MARGIN_IN
@@ -440,23 +459,33 @@ def card(svg: str, width_pt: float, height_pt: float, ground_hex: str, seed_text
     lit = np.maximum.outer(np.clip(1 - ys / edge, 0, 1), np.clip(1 - xs / edge, 0, 1))
     dim = np.maximum.outer(np.clip(1 - (card_h - ys) / edge, 0, 1),
                            np.clip(1 - (card_w - xs) / edge, 0, 1))
-    shade = paper * light * (1.0 + 0.10 * lit) * (1.0 - 0.25 * dim)
+    shade = (paper * light * (1.0 + 0.10 * lit) * (1.0 - 0.25 * dim)).astype(np.float32)
     idx = shade_index(np.log(np.clip(shade, 1e-3, None)))
     card_rgb = garment_lut(ground_hex, None)[idx]
     shadow = contact_shadow(alpha, ppi, CARD_LIFT_IN)
     ground = backdrop(view, light, shadow, seed_text)[..., :3].astype(np.float32)
     card_rgb = card_rgb.view(np.uint8).reshape(*card_rgb.shape, 4)[..., :3]
     rgb = ground + (card_rgb.astype(np.float32) - ground) * alpha[..., None]
-    box = (m, m, art_w, art_h)
-    rows, cols = print_region(view, box)
-    rgba = rasterize_region(svg, view, box, rows, cols)
-    ink_a = rgba[..., 3].astype(np.float32) / 255.0 * alpha[rows, cols]
-    ink = rgba[..., :3].astype(np.float32) * np.sqrt(shade[rows, cols])[..., None] ** (2 / 2.4)
+    return CardBase(rgb, alpha, shade, view, (m, m, art_w, art_h))
+
+
+def card(art: PrintArt, width_pt: float, height_pt: float, ground_hex: str, seed_text: str,
+         size_px: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, float]:
+    """The plate on a card of its ground colour, on the linen: (rgb, card, ink, px per inch).
+
+    The art is rasterised at the pixels it covers and takes the paper's light.
+    """
+    base = card_base(width_pt, height_pt, ground_hex, seed_text, size_px)
+    rows, cols = print_region(base.view, base.box)
+    rgba = rasterize_region(art, base.view, base.box, rows, cols)
+    ink_a = rgba[..., 3].astype(np.float32) / 255.0 * base.alpha[rows, cols]
+    ink = rgba[..., :3].astype(np.float32) * np.sqrt(base.shade[rows, cols])[..., None] ** (2 / 2.4)
+    rgb = base.rgb.copy()
     region = rgb[rows, cols]
     rgb[rows, cols] = region + (ink - region) * ink_a[..., None]
-    ink_alpha = np.zeros_like(alpha)
+    ink_alpha = np.zeros_like(base.alpha)
     ink_alpha[rows, cols] = ink_a
-    return to_u8(rgb / 255.0), alpha, ink_alpha, ppi
+    return to_u8(rgb / 255.0), base.alpha, ink_alpha, base.view.ppi
 
 
 # -- encoding ---------------------------------------------------------------------------------

@@ -5,7 +5,7 @@ whole-tee view and in the close-up.  A pattern finer than a view can show (a jer
 1/38 in; the front view has 44 px per inch) is not drawn as stripes, which would alias into
 moire, but as the grain it averages to; the close-up draws the loops themselves.
 
-Randomness comes from :func:`rng`, a generator seeded from the specimen slug and a component
+Randomness comes from :func:`rng`, a generator seeded from a fixed garment seed and a component
 name, never from global state, so every mockup is byte-for-byte repeatable.
 """
 
