@@ -10,7 +10,6 @@ match the chosen family or the search words.  Output bytes depend only on the in
 from __future__ import annotations
 
 import html
-import io
 import json
 from collections.abc import Sequence
 from importlib import resources
@@ -23,6 +22,8 @@ if TYPE_CHECKING:
 
 #: Card thumbnails: wide enough for a two-column phone layout on a dense screen.
 THUMB_PX = 512
+#: The plate on its own page: sharp at the column width on a dense screen.
+PLATE_VIEW_PX = 1000
 
 _e = html.escape
 
@@ -31,23 +32,6 @@ def _json_script(data: Any) -> str:
     """JSON safe inside a ``<script>``: no ``</`` can close the tag early."""
     text = json.dumps(data, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
     return text.replace("</", "<\\/").replace("<!--", "<\\!--")
-
-
-def _thumb(src: Path) -> bytes:
-    """A square JPEG thumbnail (the JPEG decoder's draft mode keeps this fast)."""
-    from PIL import Image
-
-    with Image.open(src) as im:
-        im.draft("RGB", (THUMB_PX, THUMB_PX))
-        small = im.convert("RGB")
-    side = min(small.size)
-    left, top = (small.width - side) // 2, (small.height - side) // 2
-    small = small.crop((left, top, left + side, top + side))
-    if side != THUMB_PX:
-        small = small.resize((THUMB_PX, THUMB_PX), Image.Resampling.LANCZOS)
-    buf = io.BytesIO()
-    small.save(buf, "JPEG", quality=85, optimize=True)
-    return buf.getvalue()
 
 
 def _reference(spec: Specimen) -> str:
@@ -147,17 +131,19 @@ def _index(catalog: Catalog, products: Sequence[Product], thumbs: dict[str, str]
     return "".join(parts)
 
 
-def _specimen_page(catalog: Catalog, product: Product, rendered: Rendered, data_name: str | None,
+def _specimen_page(catalog: Catalog, product: Product, view: str | None, data_name: str | None,
                    data_text: str, prev_next: tuple[Product | None, Product | None]) -> str:
     from teeprint.catalog import FAMILIES, roman
 
     s = product.spec
     shop = catalog.settings.shop
     plate = product.plate
-    plate_html = (f"<figure class=\"plate-figure\"><img src=\"img/{plate.name}\" width=\"{plate.width}\" "
-                  f"height=\"{plate.height}\" alt=\"{_e(plate.alt)}\"><figcaption>Plate {roman(s.plate)} "
-                  f"as printed on {_e(catalog.garment(plate.garment).name)}</figcaption></figure>"
-                  if plate else "")
+    plate_html = (f"<figure class=\"plate-figure\"><a href=\"img/{plate.name}\"><img src=\"img/{view}\" "
+                  f"width=\"{PLATE_VIEW_PX}\" height=\"{round(PLATE_VIEW_PX * 1.2)}\" alt=\"{_e(plate.alt)}\"></a>"
+                  f"<figcaption>Plate {roman(s.plate)}, "
+                  + (f"as printed on {_e(catalog.garment(plate.garment).name)}" if plate.source == "print"
+                     else "the artwork on paper") + "</figcaption></figure>"
+                  if plate and view else "")
     mockups = [i for i in product.images if i.source == "mockup"]
     if mockups:
         items = "".join(f"<li><img src=\"img/{m.name}\" alt=\"{_e(m.alt)}\" loading=\"lazy\">"
@@ -220,13 +206,14 @@ def _unique(images: Sequence[StoreImage]) -> list[StoreImage]:
 def write(catalog: Catalog, products: Sequence[Product], rendered: Sequence[Rendered], out: Path) -> list[Path]:
     """Write the gallery under ``out/gallery``; files of earlier exports not listed are removed."""
     from teeprint.export import atomic_write
-    from teeprint.shop import _place, sha256_bytes
+    from teeprint.shop import _place, plate_view_jpeg, sha256_bytes
 
     root = out / "gallery"
     written: list[Path] = []
     keep_img: set[str] = set()
     keep_data: set[str] = set()
     thumbs: dict[str, str] = {}
+    views: dict[str, str] = {}
     _copy_assets(root / "assets")
     _copy_fonts(catalog, root / "assets")
     by_slug = {r.spec.slug: r for r in rendered}
@@ -234,13 +221,13 @@ def write(catalog: Catalog, products: Sequence[Product], rendered: Sequence[Rend
         for img in [*p.images, *([p.plate] if p.plate else [])]:
             _place(img.path, root / "img" / img.name)
             keep_img.add(img.name)
-        hero = p.plate or (p.images[0] if p.images else None)
-        if hero is not None:
-            data = _thumb(hero.path)
-            name = f"{p.spec.slug}--thumb--{sha256_bytes(data)[:12]}.jpg"
-            atomic_write(root / "img" / name, data)
-            thumbs[p.spec.slug] = name
-            keep_img.add(name)
+        if p.plate is not None:
+            for label, data in (("thumb", plate_view_jpeg(p.plate.path, THUMB_PX, aspect=1.0)),
+                                ("plate-view", plate_view_jpeg(p.plate.path, PLATE_VIEW_PX))):
+                name = f"{p.spec.slug}--{label}--{sha256_bytes(data)[:12]}.jpg"
+                atomic_write(root / "img" / name, data)
+                (thumbs if label == "thumb" else views)[p.spec.slug] = name
+                keep_img.add(name)
     ordered = list(products)
     for i, p in enumerate(ordered):
         r = by_slug[p.spec.slug]
@@ -253,7 +240,7 @@ def write(catalog: Catalog, products: Sequence[Product], rendered: Sequence[Rend
             keep_data.add(data_name)
             data_text = raw.decode("utf-8")
         neighbours = (ordered[i - 1] if i > 0 else None, ordered[i + 1] if i + 1 < len(ordered) else None)
-        page = _specimen_page(catalog, p, r, data_name, data_text, neighbours)
+        page = _specimen_page(catalog, p, views.get(p.spec.slug), data_name, data_text, neighbours)
         atomic_write(root / f"{p.spec.slug}.html", page.encode("utf-8"))
         written.append(root / f"{p.spec.slug}.html")
     atomic_write(root / "index.html", _index(catalog, ordered, thumbs).encode("utf-8"))

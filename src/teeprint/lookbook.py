@@ -51,7 +51,10 @@ def static_ttf(path: str, weight: float, chars: str) -> bytes:
     from fontTools.ttLib import TTFont
     from fontTools.varLib import instancer
 
-    font = TTFont(path)
+    font = TTFont(path, lazy=True)
+    for tag in ("GSUB", "GPOS", "GDEF", "STAT", "meta"):  # never decompiled: reportlab does not shape
+        if tag in font:
+            del font[tag]
     opts = subset.Options()
     opts.layout_features = []
     opts.drop_tables += ["GSUB", "GPOS", "GDEF", "BASE", "JSTF", "STAT", "MVAR", "HVAR", "meta"]
@@ -194,7 +197,22 @@ def _order(products: Sequence[Product]) -> list[Product]:
 
 
 def render(catalog: Catalog, products: Sequence[Product]) -> bytes:
-    """The lookbook PDF as bytes."""
+    """The lookbook PDF as bytes.
+
+    JPEG plates go in as DCT streams; reportlab's default ASCII85 wrapping of them is slow pure
+    Python and makes the file a quarter larger, so it is switched off while drawing.
+    """
+    from reportlab import rl_config
+
+    saved = rl_config.useA85
+    rl_config.useA85 = 0
+    try:
+        return _render(catalog, products)
+    finally:
+        rl_config.useA85 = saved
+
+
+def _render(catalog: Catalog, products: Sequence[Product]) -> bytes:
     from reportlab.lib.colors import HexColor
     from reportlab.lib.utils import ImageReader
     from reportlab.pdfbase.pdfmetrics import stringWidth
@@ -202,6 +220,7 @@ def render(catalog: Catalog, products: Sequence[Product]) -> bytes:
     from reportlab.platypus import Paragraph
 
     from teeprint.catalog import FAMILIES, roman
+    from teeprint.shop import plate_view_jpeg
 
     light = [cw for cw in catalog.colorways() if not cw.dark]
     ink = light[0].ink_for("ink").hex if light else "#231e1b"
@@ -238,11 +257,12 @@ def render(catalog: Catalog, products: Sequence[Product]) -> bytes:
     c.drawCentredString(PAGE_W_PT / 2, PAGE_H_PT - 216, shop.wordmark_tagline)
     hero = next((p.plate for p in ordered if p.plate is not None), None)
     if hero is not None:
-        side = 330.0
-        c.drawImage(ImageReader(str(hero.path)), (PAGE_W_PT - side) / 2, 200, side, side)
+        img_w, img_h = 270.0, 324.0
+        view = plate_view_jpeg(hero.path, 900)
+        c.drawImage(ImageReader(io.BytesIO(view)), (PAGE_W_PT - img_w) / 2, 190, img_w, img_h)
         c.setStrokeColor(HexColor(ink))
         c.setLineWidth(0.5)
-        c.rect((PAGE_W_PT - side) / 2, 200, side, side, stroke=1, fill=0)
+        c.rect((PAGE_W_PT - img_w) / 2, 190, img_w, img_h, stroke=1, fill=0)
     c.setFillColor(HexColor(ink))
     c.setFont(fonts["serif"], 12)
     fams = len({p.spec.family for p in ordered})
@@ -310,14 +330,15 @@ def render(catalog: Catalog, products: Sequence[Product]) -> bytes:
         _tracked(c, s.latin_title.upper(), fonts["display"], title_size, PAGE_H_PT - 96, 0.04)
         c.setFont(fonts["serif"], 12.5)
         c.drawCentredString(PAGE_W_PT / 2, PAGE_H_PT - 116, f"{s.name}  ·  {FAMILIES[s.family]}")
-        top = PAGE_H_PT - 130
-        side = 372.0
+        top = PAGE_H_PT - 132
+        img_w, img_h = 320.0, 384.0
         if p.plate is not None:
-            c.drawImage(ImageReader(str(p.plate.path)), (PAGE_W_PT - side) / 2, top - side, side, side)
+            view = plate_view_jpeg(p.plate.path, 1000)
+            c.drawImage(ImageReader(io.BytesIO(view)), (PAGE_W_PT - img_w) / 2, top - img_h, img_w, img_h)
             c.setStrokeColor(HexColor(ink))
             c.setLineWidth(0.5)
-            c.rect((PAGE_W_PT - side) / 2, top - side, side, side, stroke=1, fill=0)
-        y = top - side - 16
+            c.rect((PAGE_W_PT - img_w) / 2, top - img_h, img_w, img_h, stroke=1, fill=0)
+        y = top - img_h - 16
         width = PAGE_W_PT - 2 * MARGIN_PT
         ref = s.reference
         blocks = [

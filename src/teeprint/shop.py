@@ -35,6 +35,7 @@ import os
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
+from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -303,6 +304,50 @@ def flat_plate_jpeg(print_png: Path, ground_hex: str, side_px: int = STORE_IMAGE
     return buf.getvalue()
 
 
+def plate_view_jpeg(src: Path, width_px: int, aspect: float = 1.2, pad: float = 0.07) -> bytes:
+    """The plate cut out of a picture of it; see :func:`_plate_view` (cached per file state)."""
+    st = src.stat()
+    return _plate_view(str(src), st.st_size, st.st_mtime_ns, width_px, aspect, pad)
+
+
+@lru_cache(maxsize=64)
+def _plate_view(src_name: str, _size: int, _mtime_ns: int, width_px: int, aspect: float, pad: float) -> bytes:
+    """The plate cut out of a picture of it (a flat plate or the mockup stage's plate view).
+
+    The plate's frame is found as the box of pixels far from the picture's border colour (its
+    ink lines), padded, widened to ``aspect`` (height / width; the plate is 6:5) and scaled to
+    ``width_px``; so the gallery and the lookbook show the plate, not the paper around it,
+    whatever the framing of the picture.
+    """
+    import numpy as np
+    from PIL import Image
+
+    with Image.open(src_name) as im:
+        full = im.convert("RGB")
+    probe = full.copy()
+    probe.thumbnail((400, 400))
+    lum = np.asarray(probe.convert("L"), dtype=np.int16)
+    border = np.concatenate([lum[0], lum[-1], lum[:, 0], lum[:, -1]])
+    far = np.abs(lum - int(np.median(border))) > 60
+    scale = full.width / probe.width
+    if far.any():
+        ys, xs = np.nonzero(far)
+        x0, x1, y0, y1 = xs.min() * scale, (xs.max() + 1) * scale, ys.min() * scale, (ys.max() + 1) * scale
+    else:
+        x0, x1, y0, y1 = 0.0, float(full.width), 0.0, float(full.height)
+    w, h = (x1 - x0) * (1 + 2 * pad), (y1 - y0) * (1 + 2 * pad)
+    w, h = max(w, h / aspect), max(h, w * aspect)
+    w, h = min(w, full.width, full.height / aspect), min(h, full.height, full.width * aspect)
+    cx = min(max((x0 + x1) / 2, w / 2), full.width - w / 2)
+    cy = min(max((y0 + y1) / 2, h / 2), full.height - h / 2)
+    box = (round(cx - w / 2), round(cy - h / 2), round(cx + w / 2), round(cy + h / 2))
+    out = full.crop(box).resize((width_px, round(width_px * aspect)), Image.Resampling.LANCZOS,
+                                reducing_gap=2.0)
+    buf = io.BytesIO()
+    out.save(buf, "JPEG", quality=88, optimize=True)
+    return buf.getvalue()
+
+
 @dataclass
 class ImageCache:
     """Derived images already made, by the sha256 of their inputs (kept in ``DIR/images``)."""
@@ -386,8 +431,16 @@ def _flat_job(rendered: Rendered, cw_id: str, garment: Garment, handle: str) -> 
     return FlatJob(key, rendered.file(prints[0]), garment.hex, f"{handle}--{garment.id}--plate")
 
 
+def plate_mockup(rendered: Rendered, paper: Colorway) -> dict[str, Any] | None:
+    """The mockup stage's picture of the plate on paper (view ``plate``), if it made one."""
+    plates = [m for m in rendered.of_kind("mockup", paper.id) if m.get("view") == "plate"]
+    plates.sort(key=lambda m: (m.get("garment") != paper.garment, str(m.get("garment"))))
+    return plates[0] if plates else None
+
+
 def flat_jobs(catalog: Catalog, rendered: Rendered, handle: str) -> list[FlatJob]:
-    """The flat plates a product needs: garments without a mockup, and the plate on paper."""
+    """The flat plates a product needs: garments without a mockup, and the plate on paper
+    when the mockup stage did not draw one."""
     jobs: list[FlatJob] = []
     for cw, garment in _variant_plan(catalog, rendered.spec, rendered):
         if not any(m.get("garment") == garment.id for m in rendered.of_kind("mockup", cw.id)):
@@ -395,7 +448,7 @@ def flat_jobs(catalog: Catalog, rendered: Rendered, handle: str) -> list[FlatJob
             if job:
                 jobs.append(job)
     paper = plate_colorway(catalog, rendered)
-    if paper is not None:
+    if paper is not None and plate_mockup(rendered, paper) is None:
         job = _flat_job(rendered, paper.id, catalog.garment(paper.garment), handle)
         if job:
             jobs.append(job)
@@ -430,33 +483,42 @@ def draw_flat(jobs: Sequence[FlatJob], images_dir: Path, cache: ImageCache) -> d
     return names
 
 
+def _mockup_image(rendered: Rendered, entry: dict[str, Any], handle: str, garment: Garment,
+                  images_dir: Path) -> StoreImage:
+    """Place one mockup under its content-hashed storefront name."""
+    spec = rendered.spec
+    src = rendered.file(entry)
+    view = str(entry.get("view") or "front")
+    name = f"{handle}--{garment.id}--{view}--{str(entry['sha256'])[:12]}{src.suffix.lower()}"
+    _place(src, images_dir / name)
+    what = {"front": "front view", "closeup": "close-up of the print",
+            "plate": "the plate on paper"}.get(view, f"{view} view")
+    alt = _clip(f"{spec.name} specimen tee in {garment.name}, {what}: {spec.latin_title}, "
+                f"plate {spec.plate}", 250)
+    return StoreImage(name, images_dir / name, garment.id, view, alt, "mockup",
+                      int(entry.get("width") or 0), int(entry.get("height") or 0))
+
+
 def product_images(catalog: Catalog, rendered: Rendered, handle: str, images_dir: Path,
                    flat: dict[str, str]) -> tuple[list[StoreImage], StoreImage | None]:
     """The storefront images of one product in listing order, and its plate-on-paper image.
 
-    First one image per garment (its variant image: the garment's first mockup view, or the flat
-    plate on the garment's colour), then the hero garment's further mockup views, then -- when
-    there are mockups -- the plate on paper, the way the archive shows it.
+    First one image per garment (its variant image: the garment's front mockup, or the flat
+    plate on the garment's colour), the hero garment first; then the other mockup views
+    (close-up, plate) of each colourway's reference garment; then, when there are mockups but
+    none of the plate, the flat plate on paper.
     """
     spec = rendered.spec
     out: list[StoreImage] = []
     extras: list[StoreImage] = []
-    for idx, (cw, garment) in enumerate(_variant_plan(catalog, spec, rendered)):
+    for cw, garment in _variant_plan(catalog, spec, rendered):
         mocks = [m for m in rendered.of_kind("mockup", cw.id) if m.get("garment") == garment.id]
         mocks.sort(key=lambda m: _view_rank(str(m.get("view", ""))))
         for n, m in enumerate(mocks):
-            src = rendered.file(m)
-            view = str(m.get("view") or "front")
-            name = f"{handle}--{garment.id}--{view}--{str(m['sha256'])[:12]}{src.suffix.lower()}"
-            _place(src, images_dir / name)
-            alt = _clip(f"{spec.name} specimen tee in {garment.name}, {view} view: "
-                        f"{spec.latin_title}, plate {spec.plate}", 250)
-            img = StoreImage(name, images_dir / name, garment.id, view, alt, "mockup",
-                             int(m.get("width") or 0), int(m.get("height") or 0))
             if n == 0:
-                out.append(img)
-            elif idx == 0:
-                extras.append(img)
+                out.append(_mockup_image(rendered, m, handle, garment, images_dir))
+            elif garment.id == cw.garment:
+                extras.append(_mockup_image(rendered, m, handle, garment, images_dir))
         if mocks:
             continue
         job = _flat_job(rendered, cw.id, garment, handle)
@@ -470,15 +532,23 @@ def product_images(catalog: Catalog, rendered: Rendered, handle: str, images_dir
     plate: StoreImage | None = None
     paper = plate_colorway(catalog, rendered)
     if paper is not None:
-        job = _flat_job(rendered, paper.id, catalog.garment(paper.garment), handle)
-        if job is not None and job.key in flat:
-            name = flat[job.key]
-            alt = _clip(f"Plate {spec.plate}, {spec.latin_title}: the {spec.name} artwork "
-                        f"in {paper.name} inks", 250)
-            plate = StoreImage(name, images_dir / name, paper.garment, "plate", alt, "print",
-                               STORE_IMAGE_PX, STORE_IMAGE_PX)
-            if any(i.source == "mockup" for i in out):
+        entry = plate_mockup(rendered, paper)
+        if entry is not None:
+            plate = next((i for i in extras if i.view == "plate" and i.name.endswith(
+                f"--{str(entry['sha256'])[:12]}{Path(str(entry['path'])).suffix.lower()}")), None)
+            if plate is None:
+                plate = _mockup_image(rendered, entry, handle, catalog.garment(str(entry.get("garment") or paper.garment)), images_dir)
                 extras.append(plate)
+        else:
+            job = _flat_job(rendered, paper.id, catalog.garment(paper.garment), handle)
+            if job is not None and job.key in flat:
+                name = flat[job.key]
+                alt = _clip(f"Plate {spec.plate}, {spec.latin_title}: the {spec.name} artwork "
+                            f"in {paper.name} inks", 250)
+                plate = StoreImage(name, images_dir / name, paper.garment, "plate", alt, "print",
+                                   STORE_IMAGE_PX, STORE_IMAGE_PX)
+                if any(i.source == "mockup" for i in out):
+                    extras.append(plate)
     return out + extras, plate
 
 
