@@ -159,33 +159,45 @@ def test_export_is_deterministic_and_says_when_mockups_are_missing(shop_root, tm
 
 
 def test_mockups_become_variant_images_when_the_batch_made_them(shop_root, tmp_path):
-    """A manifest with ``mockup`` entries (garment + view) puts them in front of the flat plates."""
+    """Manifest ``mockup`` entries (garment + view) replace the flat plates: the front view is
+    the variant image, the reference garment's other views follow, and the plate view stands in
+    for the flat plate on paper."""
     from PIL import Image
 
     renders = tmp_path / "renders"
     shutil.copytree(shop_root / "out" / "ridge-echo", renders / "ridge-echo")
-    buf = io.BytesIO()
-    Image.new("RGB", (1200, 1200), "#e7d4c0").save(buf, "JPEG", quality=80)
-    data = buf.getvalue()
-    mock = "ridge-echo--ecru--mockup-soft-cream-front.jpg"
-    (renders / "ridge-echo" / mock).write_bytes(data)
     manifest = json.loads((renders / "ridge-echo" / "manifest.json").read_text())
-    manifest["outputs"].append({"path": mock, "kind": "mockup", "colorway": "ecru",
-                                "sha256": hashlib.sha256(data).hexdigest(), "bytes": len(data),
-                                "width": 1200, "height": 1200, "dpi": None,
-                                "garment": "soft-cream", "view": "front"})
+    made: dict[str, bytes] = {}
+    for view, colour in (("front", "#e7d4c0"), ("closeup", "#d9c4ae"), ("plate", "#efe8dc")):
+        buf = io.BytesIO()
+        Image.new("RGB", (1200, 1200), colour).save(buf, "JPEG", quality=80)
+        data = made[view] = buf.getvalue()
+        name = f"ridge-echo--soft-cream--{view}.jpg"
+        (renders / "ridge-echo" / name).write_bytes(data)
+        manifest["outputs"].append({"path": name, "kind": "mockup", "colorway": "ecru",
+                                    "sha256": hashlib.sha256(data).hexdigest(), "bytes": len(data),
+                                    "width": 1200, "height": 1200, "dpi": None,
+                                    "garment": "soft-cream", "view": view})
     (renders / "ridge-echo" / "manifest.json").write_text(json.dumps(manifest))
     r = teeprint(shop_root, "shop", "export", "--renders", str(renders), "--out", str(tmp_path / "s"),
                  "--image-base-url", BASE, "--no-gallery", "--no-lookbook")
     assert r.returncode == 0, r.stderr
     assert "no mockups yet" not in r.stderr
     rows = read_csv(tmp_path / "s" / "products.csv")
+
+    def url(view: str) -> str:
+        return f"{BASE}ridge-echo-tee--soft-cream--{view}--{hashlib.sha256(made[view]).hexdigest()[:12]}.jpg"
+
     cream = {r["Variant Image"] for r in rows if r["Option1 Value"] == "Soft Cream"}
-    assert cream == {f"{BASE}ridge-echo-tee--soft-cream--front--{hashlib.sha256(data).hexdigest()[:12]}.jpg"}
-    assert rows[0]["Image Src"] in cream  # the hero is the reference garment's mockup
+    assert cream == {url("front")}
+    srcs = [r["Image Src"] for r in rows if r["Image Src"]]
+    assert srcs[0] == url("front")  # the hero is the reference garment's front mockup
+    assert srcs[-2:] == [url("closeup"), url("plate")]
     tan = {r["Variant Image"] for r in rows if r["Option1 Value"] == "Tan"}
-    assert len(tan) == 1 and "--tan--plate--" in next(iter(tan))
-    assert (tmp_path / "s" / "images" / next(iter(cream)).removeprefix(BASE)).read_bytes() == data
+    assert len(tan) == 1 and "--tan--plate--" in next(iter(tan))  # no mockup: the flat plate
+    jpgs = sorted(p.name for p in (tmp_path / "s" / "images").glob("*.jpg"))
+    assert len(jpgs) == 3 + 2  # three mockups, flat plates for the two garments without one
+    assert (tmp_path / "s" / "images" / url("front").removeprefix(BASE)).read_bytes() == made["front"]
 
 
 def test_formula_cells_are_neutralised(catalog, tmp_path):
