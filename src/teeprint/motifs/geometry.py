@@ -20,8 +20,9 @@ import numpy as np
 from pydantic import Field
 
 from teeprint.artwork import Box, PathBuilder, Shape, fill, stroke
+from teeprint.errors import TeeprintError
 from teeprint.motifs import MotifContext, motif
-from teeprint.motifs.matrix import Panel, draw_panel, sub_box
+from teeprint.motifs.matrix import Panel, array, draw_panel, sub_box
 from teeprint.motifs.style import (
     GHOST_TINT,
     HAIR_PT,
@@ -55,11 +56,11 @@ def format_text(template: str, data: FigureData) -> str:
         if name:
             if name not in data.arrays:
                 msg = f"label {template!r} names {name!r}, which the recipe does not produce"
-                raise ValueError(msg)
-            value = np.asarray(data[name])
+                raise TeeprintError(msg)
+            value = np.asarray(array(data, name))
             if value.size != 1:
                 msg = f"label {template!r} names {name!r}, which is not a scalar"
-                raise ValueError(msg)
+                raise TeeprintError(msg)
             scalars[name] = value.item()
     return minus_signs(template.format(**scalars))
 
@@ -191,15 +192,15 @@ def _tips(w: np.ndarray, centre: tuple[float, float], scale: float) -> tuple[np.
 def vector_star(data: FigureData, p: VectorStarParams, ctx: MotifContext) -> list[Shape]:
     """Columns of a 2 x n matrix as arrows in a graduated ring, with inset and sweep."""
     box, ts = ctx.box, ctx.type
-    w = np.asarray(data[p.vectors], float)
+    w = np.asarray(array(data, p.vectors), float)
     if w.ndim != 2 or w.shape[0] != 2:
         msg = f"vector-star needs a 2 x n array, {p.vectors!r} has shape {w.shape}"
-        raise ValueError(msg)
+        raise TeeprintError(msg)
     n = w.shape[1]
     labels = list(p.labels) or [f"{p.label_prefix}{subscript(i + 1)}" for i in range(n)]
     if len(labels) != n:
         msg = f"{len(labels)} labels for {n} vectors"
-        raise ValueError(msg)
+        raise TeeprintError(msg)
     has_side = p.inset is not None or p.sweep is not None
     side_w = box.w * p.side_width if has_side else 0.0
     main = Box(box.x, box.y, box.w - side_w, box.h)
@@ -301,11 +302,11 @@ def _side(data: FigureData, p: VectorStarParams, side: Box, ts: Typesetter,
         y += h + 24
     if p.sweep is None:
         return shapes
-    sweep = np.asarray(data[p.sweep], float)
+    sweep = np.asarray(array(data, p.sweep), float)
     if sweep.ndim != 3 or sweep.shape[1] != 2:
         msg = f"sweep {p.sweep!r} must have shape (s, 2, n), got {sweep.shape}"
-        raise ValueError(msg)
-    values = (np.asarray(data[p.sweep_values], float).ravel() if p.sweep_values
+        raise TeeprintError(msg)
+    values = (np.asarray(array(data, p.sweep_values), float).ravel() if p.sweep_values
               else np.arange(sweep.shape[0], dtype=float))
     if p.sweep_title:
         shapes.append(ts.line(p.sweep_title.upper(), "mono", LABEL_PT - 2, side.x, y + LABEL_PT - 2,
@@ -328,7 +329,7 @@ def _side(data: FigureData, p: VectorStarParams, side: Box, ts: Typesetter,
         if r < 12:
             msg = ("the sweep has too many conditions or too long labels for the side column; "
                    "drop some, shorten sweep_label or widen side_width")
-            raise ValueError(msg)
+            raise TeeprintError(msg)
         ccx, ccy = cell.x + r + 2, cell.y + 4 + r
         ws = sweep[s]
         norms = np.linalg.norm(ws, axis=0)
@@ -408,8 +409,12 @@ def _panel_frame(b: Box) -> list[Shape]:
 def _cloud(pts: np.ndarray, labels: np.ndarray, b: Box, glyph_r: float, means: np.ndarray | None,
            rays: np.ndarray | None, accent: bool) -> list[Shape]:
     """One snapshot in its square: glyphs by class, the means' polygon, reference rays."""
+    if means is not None:
+        means = means[np.all(np.isfinite(means), axis=1)]  # a class with no points has no mean
+        means = means if len(means) else None
     extent_pts = [pts] + ([means] if means is not None else [])
     allp = np.concatenate(extent_pts)
+    allp = allp[np.all(np.isfinite(allp), axis=1)]
     lo, hi = allp.min(axis=0), allp.max(axis=0)
     centre = (lo + hi) / 2
     half = float(np.max(hi - lo)) / 2 or 1.0
@@ -459,27 +464,27 @@ def _cloud(pts: np.ndarray, labels: np.ndarray, b: Box, glyph_r: float, means: n
 def point_geometry(data: FigureData, p: PointParams, ctx: MotifContext) -> list[Shape]:
     """Point clouds by class, as one plate, a strip, or a large final view with its history."""
     box, ts = ctx.box, ctx.type
-    pts = np.asarray(data[p.points], float)
+    pts = np.asarray(array(data, p.points), float)
     if pts.ndim == 2:
         pts = pts[None]
     if pts.ndim != 3 or pts.shape[2] != 2 or pts.shape[0] < 1:
         msg = f"point-geometry needs (n, 2) or (s, n, 2) points, {p.points!r} has {pts.shape}"
-        raise ValueError(msg)
+        raise TeeprintError(msg)
     s, n, _ = pts.shape
-    labels = (np.asarray(data[p.classes]).astype(int).ravel() if p.classes
+    labels = (np.asarray(array(data, p.classes)).astype(int).ravel() if p.classes
               else np.zeros(n, int))
     if labels.size != n:
         msg = f"{labels.size} class labels for {n} points"
-        raise ValueError(msg)
+        raise TeeprintError(msg)
 
     def per_snapshot(name: str | None) -> np.ndarray | None:
         if name is None:
             return None
-        arr = np.asarray(data[name], float)
+        arr = np.asarray(array(data, name), float)
         arr = arr[None] if arr.ndim == 2 else arr
         if arr.shape[0] != s or arr.ndim != 3 or arr.shape[2] != 2:
             msg = f"{name!r} must hold (k, 2) points for each of the {s} snapshots"
-            raise ValueError(msg)
+            raise TeeprintError(msg)
         return arr
 
     means, rays = per_snapshot(p.means), per_snapshot(p.rays)
@@ -493,9 +498,9 @@ def point_geometry(data: FigureData, p: PointParams, ctx: MotifContext) -> list[
         pts = pts @ rot.T
         means = None if means is None else means @ rot.T
         rays = None if rays is None else rays @ rot.T
-    values = (np.asarray(data[p.snapshot_values], float).ravel() if p.snapshot_values
+    values = (np.asarray(array(data, p.snapshot_values), float).ravel() if p.snapshot_values
               else np.arange(s, dtype=float))
-    extra = (np.asarray(data[p.snapshot_extra], float).ravel() if p.snapshot_extra
+    extra = (np.asarray(array(data, p.snapshot_extra), float).ravel() if p.snapshot_extra
              else np.zeros(s))
     shapes: list[Shape] = []
     top = box.y
@@ -504,7 +509,7 @@ def point_geometry(data: FigureData, p: PointParams, ctx: MotifContext) -> list[
                               box.y + LABEL_PT - 2, tracking_em=0.12))
         top += LABEL_PT + 12
     label_h = TICK_PT + 14 if p.snapshot_label else 0.0
-    legend_h = 30.0 if p.class_names else 0.0
+    legend_h = max(30.0, 2.4 * p.glyph_pt + 8) if p.class_names else 0.0
     note_h = 28.0 if p.note else 0.0
     area = Box(box.x, top, box.w, box.bottom - top)
 
@@ -533,7 +538,7 @@ def point_geometry(data: FigureData, p: PointParams, ctx: MotifContext) -> list[
         small = min(col.w, cell_h - label_h - 6)
         if small < 40:
             msg = "too many snapshots for the side column; keep fewer or widen side_width"
-            raise ValueError(msg)
+            raise TeeprintError(msg)
         for i in range(s - 1):
             panel(i, Box(col.x, col.y + i * cell_h, small, small), False)
         foot = main.bottom + label_h
@@ -553,12 +558,13 @@ def point_geometry(data: FigureData, p: PointParams, ctx: MotifContext) -> list[
         foot += note_h
     if p.class_names:
         x = area.x
-        y = foot + 24
+        y = foot + legend_h / 2 + 4 + TICK_PT * 0.35  # text baseline; glyphs centred 4 pt higher
         fills, strokes = PathBuilder(), PathBuilder()
         for c, name in enumerate(p.class_names):
-            glyph(fills, strokes, GLYPHS[c % len(GLYPHS)], x + 6, y - 4, p.glyph_pt)
-            shapes.append(ts.line(name, "mono", TICK_PT, x + 20, y))
-            x += 20 + ts.measure(name, "mono", TICK_PT) + 26
+            glyph(fills, strokes, GLYPHS[c % len(GLYPHS)], x + p.glyph_pt + 2, y - TICK_PT * 0.35,
+                  p.glyph_pt)
+            shapes.append(ts.line(name, "mono", TICK_PT, x + 2 * p.glyph_pt + 10, y))
+            x += 2 * p.glyph_pt + 10 + ts.measure(name, "mono", TICK_PT) + 26
         if not fills.empty:
             shapes.append(fill(fills))
         if not strokes.empty:

@@ -16,8 +16,9 @@ import numpy as np
 from pydantic import Field, model_validator
 
 from teeprint.artwork import Box, PathBuilder, Shape, fill, stroke
+from teeprint.errors import TeeprintError
 from teeprint.motifs import MotifContext, motif
-from teeprint.motifs.matrix import Panel, centre_vertically, draw_panel, sub_box
+from teeprint.motifs.matrix import Panel, array, centre_vertically, draw_panel, sub_box
 from teeprint.motifs.style import GHOST_TINT, HAIR_PT, HEAVY_PT, LABEL_PT, THIN_PT, TICK_PT
 from teeprint.recipes import FigureData, Params
 
@@ -95,10 +96,10 @@ def _boundary(cx: float, cy: float, r: float, shape: str, ux: float, uy: float) 
 def circuit_graph(data: FigureData, p: GraphParams, ctx: MotifContext) -> list[Shape]:
     """A weighted circuit of model components, with optional matrix panels."""
     box, ts = ctx.box, ctx.type
-    weights = np.asarray(data[p.weights], float).ravel()
+    weights = np.asarray(array(data, p.weights), float).ravel()
     if any(e.weight >= weights.size for e in p.edges):
         msg = f"an edge names weight {max(e.weight for e in p.edges)}, {p.weights!r} has {weights.size}"
-        raise ValueError(msg)
+        raise TeeprintError(msg)
     area = sub_box(box, p.graph_at)
     shapes: list[Shape] = []
     top = area.y
@@ -111,7 +112,7 @@ def circuit_graph(data: FigureData, p: GraphParams, ctx: MotifContext) -> list[S
     inner = Box(area.x + r + 4, top + r + 4, area.w - 2 * r - 8, area.bottom - top - 2 * r - 8 - label_h)
     if inner.w < 0 or inner.h < 0:
         msg = "the graph area is too small for its nodes; enlarge graph_at or shrink node_pt"
-        raise ValueError(msg)
+        raise TeeprintError(msg)
     centres = {n.id: (inner.x + n.at[0] * inner.w, inner.y + n.at[1] * inner.h) for n in p.nodes}
     shapes_of = {n.id: n.shape for n in p.nodes}
     w_max = float(np.max(np.abs(weights))) or 1.0
@@ -123,6 +124,9 @@ def circuit_graph(data: FigureData, p: GraphParams, ctx: MotifContext) -> list[S
         ux, uy = (x1 - x0) / length, (y1 - y0) / length
         nx, ny = -uy, ux
         mx, my = (x0 + x1) / 2 + nx * e.bend * length / 2, (y0 + y1) / 2 + ny * e.bend * length / 2
+        # The curve stays inside the hull of its three points: keep the control point in the area.
+        mx = min(max(mx, area.x + 4), area.right - 4)
+        my = min(max(my, top + 4), area.bottom - label_h)
         # Leave and enter along the curve's end tangents.
         d0x, d0y = mx - x0, my - y0
         n0 = math.hypot(d0x, d0y) or 1.0
@@ -151,9 +155,12 @@ def circuit_graph(data: FigureData, p: GraphParams, ctx: MotifContext) -> list[S
         qx, qy = 0.25 * sx + 0.5 * mx + 0.25 * tx, 0.25 * sy + 0.5 * my + 0.25 * ty
         side = 1.0 if e.bend >= 0 else -1.0
         text = f"{e.label} {w:.2f}".strip()
-        lx, ly = qx + nx * side * 16, qy + ny * side * 16
-        labels.append(ts.line(text, "mono", TICK_PT, lx, ly + (TICK_PT if ny * side > 0.3 else -4),
-                              anchor="middle", role=role, tint=1.0 if w >= p.min_weight else GHOST_TINT))
+        lx, ly = qx + nx * side * 16, qy + ny * side * 16 + (TICK_PT if ny * side > 0.3 else -4)
+        half = ts.measure(text, "mono", TICK_PT) / 2
+        lx = min(max(lx, area.x + half), area.right - half)
+        ly = min(max(ly, top + TICK_PT), area.bottom - 4)
+        labels.append(ts.line(text, "mono", TICK_PT, lx, ly, anchor="middle", role=role,
+                              tint=1.0 if w >= p.min_weight else GHOST_TINT))
     if not ghosts.empty:
         shapes.append(stroke(ghosts, HAIR_PT, "ink", GHOST_TINT, cap="butt", dash_pt=(2.0, 5.0)))
     for (role, width), path in sorted(live_bodies.items()):
@@ -171,8 +178,8 @@ def circuit_graph(data: FigureData, p: GraphParams, ctx: MotifContext) -> list[S
             shapes.append(stroke(PathBuilder().rect(cx - r + 6, cy - r + 6, 2 * r - 12, 2 * r - 12),
                                  HAIR_PT, cap="butt"))
         if n.tag:
-            shapes.append(ts.line(n.tag, "display", min(24.0, r * 0.75), cx, cy + min(24.0, r * 0.75) * 0.36,
-                                  anchor="middle"))
+            size = min(24.0, max(TICK_PT, r * 0.75))
+            shapes.append(ts.line(n.tag, "display", size, cx, cy + size * 0.36, anchor="middle"))
         if n.label:
             width = ts.measure(n.label, "mono", TICK_PT)
             x = min(max(cx, area.x + width / 2), area.right - width / 2)

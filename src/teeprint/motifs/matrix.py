@@ -15,12 +15,13 @@ from __future__ import annotations
 
 import math
 import re
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 from pydantic import Field, model_validator
 
 from teeprint.artwork import Box, PathBuilder, Shape, fill, stroke
+from teeprint.errors import TeeprintError
 from teeprint.motifs import MotifContext, motif
 from teeprint.motifs.axes import Scale, frame_axes
 from teeprint.motifs.style import (
@@ -40,6 +41,8 @@ from teeprint.typeset import Typesetter
 MIN_DOT_R_PT = 0.9
 #: A ring needs this outer radius to read as a ring rather than a blot.
 MIN_RING_R_PT = 3.2
+#: Largest disc drawn in a dot key, so that the key fits its band under the grid.
+KEY_DISC_MAX_PT = 12.0
 #: Stipple dots per 1000 square points for the lightest region engraving.
 STIPPLE_PER_KPT2 = 7.0
 #: Air kept on the right of every panel so that neighbouring panels never touch.
@@ -48,6 +51,17 @@ PANEL_GAP_PT = 10.0
 TITLE_GAP_PT = 14.0
 
 _TOKEN = re.compile(r"[MLCZ]|-?\d+(?:\.\d+)?")
+
+
+def array(data: FigureData, name: str) -> Any:
+    """A named array of the figure, or a one-line error listing the names the recipe made."""
+    try:
+        return data.arrays[name]
+    except KeyError:
+        known = ", ".join(sorted(data.arrays))
+        msg = (f"{data.provenance.specimen}: the design names array {name!r}, which recipe "
+               f"{data.provenance.recipe!r} does not produce; it has: {known}")
+        raise TeeprintError(msg) from None
 
 
 def rotated(shape: Shape, deg: float, ox: float, oy: float) -> Shape:
@@ -307,10 +321,10 @@ def _labels(data: FigureData, name: str | None, n: int) -> list[str] | None:
         return None
     if name == "#":
         return [str(i) for i in range(n)]
-    raw = np.asarray(data[name]).ravel().tolist()
+    raw = np.asarray(array(data, name)).ravel().tolist()
     if len(raw) != n:
         msg = f"label array {name!r} has {len(raw)} entries for {n} rows/columns"
-        raise ValueError(msg)
+        raise TeeprintError(msg)
     return [f"{v:g}" if isinstance(v, float) else str(v) for v in raw]
 
 
@@ -336,68 +350,99 @@ def _fmt_value(v: float) -> str:
 def draw_panel(data: FigureData, p: Panel, box: Box, ts: Typesetter,
                rng: np.random.Generator) -> list[Shape]:
     """Draw one panel inside ``box`` (already converted from fractions)."""
-    values = np.asarray(data[p.array], float)
+    values = np.asarray(array(data, p.array), float)
     if values.ndim != 2:
         msg = f"panel array {p.array!r} must be 2-D, got shape {values.shape}"
-        raise ValueError(msg)
+        raise TeeprintError(msg)
     if p.transpose:
         values = values.T
     rows, cols = values.shape
     shapes: list[Shape] = []
     top = box.y
-    if p.title:
-        shapes.append(ts.line(p.title.upper(), "mono", LABEL_PT - 2, box.x, box.y + LABEL_PT - 2,
-                              tracking_em=0.12))
-        top += LABEL_PT - 2 + TITLE_GAP_PT
+    title_h = LABEL_PT - 2 + TITLE_GAP_PT
+    if p.title and box.h > 3 * title_h:
+        title = ts.line(p.title.upper(), "mono", LABEL_PT - 2, box.x, box.y + LABEL_PT - 2,
+                        tracking_em=0.12)
+        if title.bbox[2] > box.right:  # too long for a narrow panel: set it smaller, then drop it
+            title = ts.line(p.title.upper(), "mono", TICK_PT, box.x, box.y + LABEL_PT - 2)
+        if title.bbox[2] <= box.right:
+            shapes.append(title)
+            top += title_h
     if p.kind == "regions":
         return shapes + _regions(data, p, Box(box.x, top, box.w, box.bottom - top), values, ts, rng)
     row_labels = _labels(data, p.row_labels if not p.transpose else p.col_labels, rows)
     col_labels = _labels(data, p.col_labels if not p.transpose else p.row_labels, cols)
     row_title, col_title = (p.row_title, p.col_title) if not p.transpose else (p.col_title, p.row_title)
-    # Space for labels: rows on the left, columns above (turned), titles beyond them.
-    left_w = max((ts.measure(s, "mono", TICK_PT) for s in row_labels), default=0.0) if row_labels else 0.0
-    left = left_w + 10 if row_labels else 0.0
-    if row_title:
-        left += LABEL_PT + 8
-    col_w = max((ts.measure(s, "mono", TICK_PT) for s in col_labels), default=0.0) if col_labels else 0.0
-    key_h = 34.0 if (p.key and p.kind == "dots") else 0.0
-    ruler_w = 56.0 if (p.key and p.kind == "bars") else 0.0  # bar scale on the right
+    finite = values[np.isfinite(values)]
+    signed = bool(p.signed) if p.signed is not None else bool(finite.size and finite.min() < 0)
+    vmax = p.vmax or (float(np.abs(finite).max()) if finite.size else 1.0) or 1.0
+    ruler_w = (26.0 + max(ts.measure(_fmt_value(f * vmax), "mono", TICK_PT) for f in (0.5, 1.0))
+               if (p.key and p.kind == "bars") else 0.0)  # bar scale on the right
     pad = 4.0  # the frame sits this far outside the cells; keep it inside the panel
 
-    def layout(turned: bool) -> tuple[Box, float, float, float]:
-        col_h = col_w if turned else TICK_PT
+    def layout(turned: bool, key_h: float) -> tuple[Box, float, float, float] | None:
+        """Cells' box and sizes with the labels as they are; None when nothing would fit."""
+        left_w = max((ts.measure(s, "mono", TICK_PT) for s in row_labels), default=0.0) if row_labels else 0.0
+        left = left_w + 10 if row_labels else 0.0
+        if row_title:
+            left += LABEL_PT + 8
+        col_h = (col_w if turned else TICK_PT) if col_labels else 0.0
         head = col_h + 10 if col_labels else 0.0
         if col_title:
             head += LABEL_PT + 8
         avail = Box(box.x + left + pad, top + head + pad,
                     box.w - left - 2 * pad - PANEL_GAP_PT - ruler_w,
                     box.bottom - top - head - key_h - 2 * pad)
-        if avail.w < 20 or avail.h < 20:
-            msg = f"panel {p.array!r} is too small for its labels; give it a larger 'at'"
-            raise ValueError(msg)
+        if avail.w < 3 * cols ** 0.5 + 16 or avail.h < 3 * rows ** 0.5 + 16:
+            return None
         if p.kind == "dots":
             cw = ch = min(avail.w / cols, avail.h / rows)
         else:
             cw, ch = avail.w / cols, avail.h / rows
         return avail, cw, ch, col_h
 
+    # A small panel sheds its axis titles, then its labels, rather than failing.
+    key_h = 34.0 if (p.key and p.kind == "dots") else 0.0
+    col_w = 0.0
+    found = None
+    for attempt in range(4):
+        if attempt == 1:
+            row_title = col_title = ""
+        elif attempt == 2:
+            row_labels = col_labels = None
+        elif attempt == 3:
+            key_h = 0.0
+        col_w = max((ts.measure(s, "mono", TICK_PT) for s in col_labels), default=0.0) if col_labels else 0.0
+        found = layout(False, key_h)
+        if found is not None:
+            break
+    if found is None:
+        msg = f"panel {p.array!r} is too small to draw; give it a larger 'at'"
+        raise TeeprintError(msg)
+    avail, cw, ch, col_h = found
     # Column labels stand upright when every labelled cell is wide enough; else they turn.
-    avail, cw, ch, col_h = layout(False)
     step = _every(cols, cw, p.label_every, col_w + 8)
     turn_cols = bool(col_labels) and col_w + 6 > cw * step
     if turn_cols:
-        avail, cw, ch, col_h = layout(True)
+        found = layout(True, key_h)
+        if found is None:
+            col_labels, turn_cols = None, False
+            found = layout(False, key_h)
+        assert found is not None
+        avail, cw, ch, col_h = found
+    # Large discs need a taller key band to show a quarter, half and all of vmax.
+    if key_h and p.dot_scale * 0.5 * min(cw, ch) > KEY_DISC_MAX_PT:
+        taller = layout(turn_cols, 2 * p.dot_scale * 0.5 * min(cw, ch) + 16)
+        if taller is not None:
+            avail, cw, ch, col_h = taller
     grid = Box(avail.x + (avail.w - cw * cols) / 2, avail.y, cw * cols, ch * rows)
     accent = None
     if p.accent is not None:
-        accent = np.asarray(data[p.accent], bool)
+        accent = np.asarray(array(data, p.accent), bool)
         accent = accent.T if p.transpose else accent
         if accent.shape != values.shape:
             msg = f"accent mask {p.accent!r} has shape {accent.shape}, the panel {values.shape}"
-            raise ValueError(msg)
-    finite = values[np.isfinite(values)]
-    signed = bool(p.signed) if p.signed is not None else bool(finite.size and finite.min() < 0)
-    vmax = p.vmax or (float(np.abs(finite).max()) if finite.size else 1.0) or 1.0
+            raise TeeprintError(msg)
     shapes.append(stroke(PathBuilder().rect(grid.x - pad, grid.y - pad, grid.w + 2 * pad,
                                             grid.h + 2 * pad), THIN_PT, cap="butt"))
     if p.kind == "dots":
@@ -437,8 +482,8 @@ def draw_panel(data: FigureData, p: Panel, box: Box, ts: Typesetter,
         shapes.append(ts.line(col_title.upper(), "mono", LABEL_PT - 2, grid.cx,
                               grid.y - pad - col_h - (18 if col_labels else 10), anchor="middle",
                               tracking_em=0.12))
-    if key_h and p.kind == "dots":
-        shapes += _dot_key(grid, vmax, signed, p.dot_scale * 0.5 * min(cw, ch), ts, pad)
+    if key_h and p.kind == "dots":  # the key band sits under the cells, inside the panel
+        shapes += _dot_key(grid, vmax, signed, p.dot_scale * 0.5 * min(cw, ch), ts, pad, box)
     elif ruler_w:
         shapes += _bar_ruler(grid, rows, vmax, p.dot_scale, signed, ts, pad)
     return shapes
@@ -472,24 +517,40 @@ def _shift(shape: Shape, dx: float, dy: float) -> Shape:
 
 
 def _dot_key(grid: Box, vmax: float, signed: bool, r_max: float, ts: Typesetter,
-             pad: float) -> list[Shape]:
-    """A legend under the grid: discs for a quarter, half and all of vmax, each with its value."""
-    y = grid.bottom + pad + 22
-    x = grid.x
+             pad: float, box: Box) -> list[Shape]:
+    """A legend under the grid: three discs at the grid's own scale, each with its value.
+
+    Discs stand for a quarter, half and all of vmax; when the cells are large those discs
+    would not fit the key's band, so smaller discs (radius 4, 8, 12 pt) are shown with the
+    values they stand for at that same scale.  A key wider than its panel keeps only the
+    discs that fit.
+    """
+    fits = r_max <= KEY_DISC_MAX_PT or grid.bottom + pad + 2 * r_max + 8 <= box.bottom
+    y = grid.bottom + pad + max(20.0, (r_max if fits else KEY_DISC_MAX_PT) + 6)
+    fracs = (0.25, 0.5, 1.0) if fits else tuple(
+        (r / r_max) ** 2 for r in (KEY_DISC_MAX_PT / 3, 2 * KEY_DISC_MAX_PT / 3, KEY_DISC_MAX_PT))
+    items: list[tuple[float, str, bool]] = [
+        (max(r_max * math.sqrt(f), MIN_DOT_R_PT), _fmt_value(f * vmax), False) for f in fracs]
+    if signed:
+        r = min(max(r_max, MIN_RING_R_PT), KEY_DISC_MAX_PT)
+        items.append((r, f"−{_fmt_value(vmax * min(1.0, (r / max(r_max, 1e-9)) ** 2))}", True))
+    while items:
+        width = sum(2 * r + 6 + ts.measure(t, "mono", TICK_PT) + 18 for r, t, _ in items) - 18
+        if grid.x + width <= box.right:
+            break
+        items.pop(0)  # drop the smallest first; the full-value disc stays longest
     shapes: list[Shape] = []
     discs = PathBuilder()
-    r_show = max(r_max, 4.0)
-    for frac in (0.25, 0.5, 1.0):
-        r = r_show * math.sqrt(frac)
-        discs.circle(x + r, y, r)
-        text = _fmt_value(frac * vmax)
+    x = grid.x
+    for r, text, ring in items:
+        if ring:
+            shapes.append(stroke(PathBuilder().circle(x + r, y, r - HAIR_PT / 2), HAIR_PT))
+        else:
+            discs.circle(x + r, y, r)
         shapes.append(ts.line(text, "mono", TICK_PT, x + 2 * r + 6, y + TICK_PT * 0.35))
         x += 2 * r + 6 + ts.measure(text, "mono", TICK_PT) + 18
-    shapes.append(fill(discs))
-    if signed:
-        shapes.append(stroke(PathBuilder().circle(x + r_show, y, r_show - HAIR_PT / 2), HAIR_PT))
-        text = f"−{_fmt_value(vmax)}"
-        shapes.append(ts.line(text, "mono", TICK_PT, x + 2 * r_show + 6, y + TICK_PT * 0.35))
+    if not discs.empty:
+        shapes.append(fill(discs))
     return shapes
 
 
@@ -526,11 +587,14 @@ def _traces(data: FigureData, p: Panel, values: np.ndarray, grid: Box, vmax: flo
     xs = grid.x + np.linspace(0.0, 1.0, cols) * grid.w
     overlay = None
     if p.overlay is not None:
-        overlay = np.asarray(data[p.overlay], float)
+        overlay = np.asarray(array(data, p.overlay), float)
         overlay = overlay.T if p.transpose else overlay
         if overlay.ndim != 2 or overlay.shape[0] != rows:
             msg = f"overlay {p.overlay!r} needs {rows} rows, has shape {overlay.shape}"
-            raise ValueError(msg)
+            raise TeeprintError(msg)
+    if overlay is not None and np.nanmin(overlay, initial=0.0) < 0:
+        signed = True  # negative samples need room below the baseline
+        amp = band * 0.42
     both = np.abs(values) if overlay is None else np.concatenate([np.abs(values), np.abs(overlay)], axis=1)
     both = np.where(np.isfinite(both), both, 0.0)
     scale = both.max(axis=1) if p.row_scale == "each" else np.full(rows, max(vmax, float(both.max())))
@@ -538,7 +602,7 @@ def _traces(data: FigureData, p: Panel, values: np.ndarray, grid: Box, vmax: flo
     for i in range(rows):
         y0 = grid.y + (i + 0.5) * band if signed else grid.y + (i + 0.92) * band
         base.move(grid.x, y0).line(grid.right, y0)
-        curves.polyline(xs, y0 - values[i] / scale[i] * amp)
+        curves.polyline(xs, np.clip(y0 - values[i] / scale[i] * amp, grid.y, grid.bottom))
         if overlay is not None:
             ox = grid.x + np.linspace(0.0, 1.0, overlay.shape[1]) * grid.w
             for x, v in zip(ox, overlay[i], strict=True):
@@ -559,7 +623,7 @@ def _regions(data: FigureData, p: Panel, box: Box, codes_f: np.ndarray, ts: Type
     plot = Box(box.x + 70, box.y + 26, box.w - 86, box.h - 26 - 70 - legend_h)
     if plot.w < 40 or plot.h < 40:
         msg = f"panel {p.array!r} is too small for a regions plot; give it a larger 'at'"
-        raise ValueError(msg)
+        raise TeeprintError(msg)
     shapes: list[Shape] = []
     for c in sorted(set(codes.ravel().tolist())):
         angles, stipple = REGION_ENGRAVING[min(c, len(REGION_ENGRAVING) - 1)]
@@ -610,10 +674,10 @@ def _cell_scale(data: FigureData, name: str | None, n: int, p0: float, p1: float
     """
     if name is None:
         return Scale(-0.5, n - 0.5, p0, p1)
-    v = np.asarray(data[name], float).ravel()
+    v = np.asarray(array(data, name), float).ravel()
     if v.size != n:
         msg = f"axis array {name!r} has {v.size} values for {n} cells"
-        raise ValueError(msg)
+        raise TeeprintError(msg)
     t = np.log10(v) if log else v
     step = (t[-1] - t[0]) / max(n - 1, 1)
     first, last = t[0] - step / 2, t[-1] + step / 2

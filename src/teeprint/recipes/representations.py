@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
 
 from teeprint.recipes import Arrays, Params, recipe
 
@@ -35,6 +35,13 @@ class NeuralCollapseParams(Params):
             raise ValueError(msg)
         return v
 
+    @model_validator(mode="after")
+    def _within(self) -> NeuralCollapseParams:
+        if self.snapshots[-1] > self.steps:
+            msg = f"the last snapshot ({self.snapshots[-1]}) comes after the last step ({self.steps})"
+            raise ValueError(msg)
+        return self
+
 
 def class_geometry(h: np.ndarray, y: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray, float]:
     """Class means, pairwise cosines of the centred means, and tr(within) / tr(between)."""
@@ -56,9 +63,6 @@ def neural_collapse(p: NeuralCollapseParams, rng: np.random.Generator) -> Arrays
     every class to a single point (within-class spread -> 0) and the class means to a simplex
     equiangular tight frame: equal norms, pairwise cosine -1/(K-1), classifier rows aligned.
     """
-    if p.snapshots[-1] > p.steps:
-        msg = f"the last snapshot ({p.snapshots[-1]}) is after the last step ({p.steps})"
-        raise ValueError(msg)
     k, n = p.classes, p.classes * p.per_class
     y = np.repeat(np.arange(k), p.per_class)
     onehot = np.eye(k)[y]
