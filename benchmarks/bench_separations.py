@@ -55,7 +55,11 @@ def main() -> None:
     cw = cat.colorway("black")
     plate = pipeline.draw_plate(cat, spec)
     opts = {"catalog": cat}
-    clear = layers._CACHE.clear
+
+    def clear() -> None:
+        layers._CACHE.clear()
+        layers._INK_CACHE.clear()
+
     results: dict[str, float] = {}
     png = pipeline.print_png(plate, cw)
 
@@ -88,7 +92,7 @@ def main() -> None:
                 runs.append(time.perf_counter() - t0)
             written = sorted(p.name for p in (Path(tmp) / "double-descent").iterdir())
         results[key] = statistics.median(runs)
-        results[key.replace("_s", "_files")] = len(written)
+        results[key[:-2] + "_files"] = len(written)
 
     width = max(len(k) for k in results)
     for key, value in results.items():

@@ -211,16 +211,23 @@ def build_layers(artwork: Artwork, colorway: Colorway, dpi: int) -> Layers:
     tops = [p for p in plates if not p.is_underbase]
     by_ink = dict(ink_layers(artwork, colorway))
     def raster(p: SepPlate) -> tuple[np.ndarray, np.ndarray]:
-        return _density(*rasterize_shapes(merge(by_ink[p.ink_id or ""]), w_px, h_px, k,
-                                          (page.slug_pt, page.slug_pt)))
+        shapes = merge(by_ink[p.ink_id or ""])
+        key = (shapes, w_px, h_px, k)
+        hit = _INK_CACHE.get(key)
+        if hit is None:
+            hit = _density(*rasterize_shapes(shapes, w_px, h_px, k, (page.slug_pt, page.slug_pt)))
+            while len(_INK_CACHE) >= 4:
+                _INK_CACHE.pop(next(iter(_INK_CACHE)))
+            _INK_CACHE[key] = hit
+        return hit
 
     from concurrent.futures import ThreadPoolExecutor
 
     with ThreadPoolExecutor(max_workers=2) as pool:  # cairo and numpy release the GIL
         done = list(pool.map(raster, tops))
-    covers = [c for c, _ in done]
+    shape_area = [c for c, _ in done]  # cached: never modified
+    covers = [c.copy() for c in shape_area]
     tints = [t for _, t in done]
-    shape_area = [c.copy() for c in covers]
     for j, upper in enumerate(tops):
         if upper.overprint:
             continue
@@ -243,6 +250,9 @@ def build_layers(artwork: Artwork, colorway: Colorway, dpi: int) -> Layers:
 
 
 _CACHE: dict[tuple[Any, ...], Layers] = {}
+#: One ink's raster by its shapes: the light and dark colourways of a plate paint the same
+#: shapes per role, so the second colourway reuses the first one's rasters.
+_INK_CACHE: dict[tuple[Any, ...], tuple[np.ndarray, np.ndarray]] = {}
 
 
 def layers(artwork: Artwork, colorway: Colorway, dpi: int) -> Layers:
