@@ -183,3 +183,23 @@ def test_input_key_covers_every_input(catalog):
     ]
     assert len({key, *variants}) == len(variants) + 1
     assert len(base.fonts) >= 3  # display, serif (+ italic), mono files are hashed
+
+
+def test_code_version_follows_render_code_not_export_code(tmp_path, monkeypatch):
+    import shutil as sh
+
+    import teeprint
+    from teeprint.batch import code_version
+
+    pkg = tmp_path / "teeprint"
+    sh.copytree(Path(teeprint.__file__).parent, pkg, ignore=sh.ignore_patterns("__pycache__"))
+    monkeypatch.setattr(teeprint, "__file__", str(pkg / "__init__.py"))
+    base = code_version()
+    (pkg / "shop.py").write_text((pkg / "shop.py").read_text() + "\n# a new column\n")
+    (pkg / "gallery_assets" / "gallery.css").write_text("body { color: red; }\n")
+    assert code_version() == base
+    (pkg / "plate.py").write_text((pkg / "plate.py").read_text() + "\n# a wider margin\n")
+    changed = code_version()
+    assert changed != base
+    (pkg / "mockup_texture.bin").write_bytes(b"\x00\x01")
+    assert code_version() != changed

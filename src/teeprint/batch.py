@@ -127,20 +127,30 @@ def _sha_file_cached(path: str, _size: int, _mtime_ns: int) -> str:
     return hashlib.sha256(Path(path).read_bytes()).hexdigest()
 
 
-def code_version() -> str:
-    """``teeprint.__version__`` plus a sha256 of every ``.py`` file of the package.
+#: Package files that never change a render's bytes: the command line, this module, and the
+#: exports that only read rendered files.  Editing them does not invalidate the archive.
+_NOT_RENDER_INPUTS = frozenset({"__main__.py", "cli.py", "batch.py", "shop.py", "gallery.py",
+                                "lookbook.py"})
 
-    A change to any module (a recipe, a motif, a writer) can change the bytes of every output,
-    so it invalidates every stamp; the version alone would miss edits between releases.
+
+def code_version() -> str:
+    """``teeprint.__version__`` plus a sha256 of the package's sources and data files.
+
+    A change to any module that renders (a recipe, a motif, a writer, a mockup texture) can
+    change the bytes of every output, so it invalidates every stamp; the version alone would
+    miss edits between releases.  Modules that only read outputs (:data:`_NOT_RENDER_INPUTS`)
+    and the gallery's static assets are left out.
     """
     import teeprint
 
     root = Path(teeprint.__file__).resolve().parent
     h = hashlib.sha256(teeprint.__version__.encode())
-    for path in sorted(root.rglob("*.py")):
-        if "__pycache__" in path.parts:
+    for path in sorted(root.rglob("*")):
+        rel = path.relative_to(root)
+        if (not path.is_file() or "__pycache__" in rel.parts or rel.parts[0] == "gallery_assets"
+                or rel.as_posix() in _NOT_RENDER_INPUTS or path.suffix in (".pyc", ".pyo")):
             continue
-        h.update(path.relative_to(root).as_posix().encode() + b"\0")
+        h.update(rel.as_posix().encode() + b"\0")
         h.update(_sha_file(path).encode())
     return h.hexdigest()
 
