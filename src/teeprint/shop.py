@@ -279,11 +279,11 @@ def _place(src: Path, dst: Path) -> None:
         atomic_write(dst, src.read_bytes())
 
 
-def flat_plate_jpeg(print_png: Path, ground_hex: str, side_px: int = STORE_IMAGE_PX) -> bytes:
-    """The print file shown flat on a square of the garment colour (no mockup yet).
+def flat_plate_jpegs(print_png: Path, grounds_hex: Sequence[str], side_px: int = STORE_IMAGE_PX) -> list[bytes]:
+    """The print file shown flat on squares of garment colours (no mockup yet), one a colour.
 
-    The plate is scaled to 88 % of the square's height and centred; JPEG at quality 90 with no
-    metadata, so the bytes depend only on the inputs.
+    The plate is scaled once to 88 % of the square's height and centred on each ground; JPEG
+    at quality 90 with no metadata, so the bytes depend only on the inputs.
     """
     from PIL import Image
 
@@ -297,11 +297,14 @@ def flat_plate_jpeg(print_png: Path, ground_hex: str, side_px: int = STORE_IMAGE
         art = art.reduce(factor)
     if art.height != target_h:
         art = art.resize((round(art.width * target_h / art.height), target_h), Image.Resampling.LANCZOS)
-    ground = Image.new("RGBA", (side_px, side_px), (*hex_rgb(ground_hex), 255))
-    ground.alpha_composite(art, ((side_px - art.width) // 2, (side_px - art.height) // 2))
-    buf = io.BytesIO()
-    ground.convert("RGB").save(buf, "JPEG", quality=90, optimize=True, subsampling=0)
-    return buf.getvalue()
+    out = []
+    for ground_hex in grounds_hex:
+        ground = Image.new("RGBA", (side_px, side_px), (*hex_rgb(ground_hex), 255))
+        ground.alpha_composite(art, ((side_px - art.width) // 2, (side_px - art.height) // 2))
+        buf = io.BytesIO()
+        ground.convert("RGB").save(buf, "JPEG", quality=90, optimize=True, subsampling=0)
+        out.append(buf.getvalue())
+    return out
 
 
 def plate_view_jpeg(src: Path, width_px: int, aspect: float = 1.2, pad: float = 0.07) -> bytes:
@@ -471,15 +474,22 @@ def draw_flat(jobs: Sequence[FlatJob], images_dir: Path, cache: ImageCache) -> d
         else:
             todo[job.key] = job
 
-    def draw(job: FlatJob) -> tuple[FlatJob, bytes]:
-        return job, flat_plate_jpeg(job.src, job.ground_hex)
+    by_src: dict[Path, list[FlatJob]] = {}
+    for job in todo.values():
+        by_src.setdefault(job.src, []).append(job)
+
+    def draw(group: list[FlatJob]) -> list[tuple[FlatJob, bytes]]:
+        # One decode of the 24 MP print file serves every garment colour of its colourway.
+        return list(zip(group, flat_plate_jpegs(group[0].src, [j.ground_hex for j in group]),
+                        strict=True))
 
     with ThreadPoolExecutor(max_workers=max(1, min(4, os.cpu_count() or 1))) as pool:
-        for job, data in pool.map(draw, todo.values()):
-            name = f"{job.stem}--{sha256_bytes(data)[:12]}.jpg"
-            atomic_write(images_dir / name, data)
-            cache.entries[job.key] = name
-            names[job.key] = name
+        for drawn in pool.map(draw, by_src.values()):
+            for job, data in drawn:
+                name = f"{job.stem}--{sha256_bytes(data)[:12]}.jpg"
+                atomic_write(images_dir / name, data)
+                cache.entries[job.key] = name
+                names[job.key] = name
     return names
 
 
