@@ -127,8 +127,8 @@ def test_kill_9_mid_run_then_resume_is_byte_identical_to_a_clean_run(tmp_path):
     stamped = len(list(out.glob("*/.batch-stamp.json")))
     assert 1 <= stamped < total, "the kill should land mid-run"
     # A writer killed mid-file leaves only its temporary name behind; plant one to be sure.
-    victim = next(p for p in sorted(out.iterdir()) if not (p / ".batch-stamp.json").exists()) \
-        if any(not (p / ".batch-stamp.json").exists() for p in out.iterdir()) else out / "seed-2"
+    slugs = sorted(p.stem for p in (root / "designs").glob("*.toml"))
+    victim = next(out / slug for slug in slugs if not (out / slug / ".batch-stamp.json").exists())
     victim.mkdir(parents=True, exist_ok=True)
     (victim / f".{victim.name}--ecru.svg.x1y2z3.tmp").write_bytes(b"<svg torn")
 
