@@ -100,3 +100,27 @@ def test_pages_look_right(root, artifacts):
         w, h = rgb.size
         top = rgb.crop((w // 4, h // 6, 3 * w // 4, h // 2)).getcolors(1 << 16)
         assert top and len(top) > 20  # a picture, not blank paper
+
+
+def test_index_pages_fit_and_families_carry_over():
+    from teeprint.lookbook import (
+        FAMILY_ROW_PT,
+        INDEX_BOTTOM_PT,
+        INDEX_TOP_PT,
+        PLATE_ROW_PT,
+        paginate_index,
+    )
+
+    rows = []
+    for f in range(6):
+        rows.append(("family", f"Family {f}", "", 0))
+        rows += [("plate", "I", f"plate {f}.{i}", 3) for i in range(2 + 5 * f)]
+    pages = paginate_index(rows)
+    assert len(pages) >= 2
+    for page in pages:
+        used = sum(FAMILY_ROW_PT if r[0] == "family" else PLATE_ROW_PT for r in page)
+        assert INDEX_TOP_PT - used >= INDEX_BOTTOM_PT - PLATE_ROW_PT
+        assert page[0][0] == "family" and page[-1][0] == "plate"
+    plates = [r for page in pages for r in page if r[0] == "plate"]
+    assert plates == [r for r in rows if r[0] == "plate"]
+    assert any(r[1].endswith("(cont.)") for page in pages[1:] for r in page[:1])

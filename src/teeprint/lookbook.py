@@ -166,12 +166,11 @@ def _tracked(c: Any, text: str, font: str, size: float, y: float, tracking_em: f
         x += stringWidth(ch, font, size) + gap
 
 
-def _index_lines(products: Sequence[Product], first_page: int) -> list[tuple[str, str, str, int]]:
+def _index_lines(products: Sequence[Product], first_page: int) -> list[IndexRow]:
     """(kind, left, right, page) rows: family headings, then plates with their page number."""
     from teeprint.catalog import FAMILIES, roman
 
-    rows: list[tuple[str, str, str, int]] = []
-    page = first_page
+    rows: list[IndexRow] = []
     pages = {p.spec.slug: first_page + i for i, p in enumerate(products)}
     for fam, fam_name in FAMILIES.items():
         members = [p for p in products if p.spec.family == fam]
@@ -181,11 +180,38 @@ def _index_lines(products: Sequence[Product], first_page: int) -> list[tuple[str
         for p in members:
             rows.append(("plate", f"{roman(p.spec.plate)}", f"{p.spec.name} · {p.spec.latin_title}",
                          pages[p.spec.slug]))
-    del page
     return rows
 
 
-ROWS_PER_INDEX_PAGE = 40
+#: Index layout: first baseline, lowest baseline, and the height of each kind of row.
+INDEX_TOP_PT = PAGE_H_PT - 118
+INDEX_BOTTOM_PT = 62.0
+FAMILY_ROW_PT = 23.0
+PLATE_ROW_PT = 15.5
+
+IndexRow = tuple[str, str, str, int]
+
+
+def paginate_index(rows: Sequence[IndexRow]) -> list[list[IndexRow]]:
+    """Split index rows into pages that fit above the folio; a family cut by a page break
+    is headed again ("... (cont.)"), and a heading never ends a page."""
+    pages: list[list[IndexRow]] = [[]]
+    y = INDEX_TOP_PT
+    family = ""
+    for row in rows:
+        kind = row[0]
+        need = FAMILY_ROW_PT + PLATE_ROW_PT if kind == "family" else PLATE_ROW_PT
+        if kind == "family":
+            family = row[1]
+        if y - need < INDEX_BOTTOM_PT and pages[-1]:
+            pages.append([])
+            y = INDEX_TOP_PT
+            if kind == "plate":
+                pages[-1].append(("family", f"{family} (cont.)", "", 0))
+                y -= FAMILY_ROW_PT
+        pages[-1].append(row)
+        y -= FAMILY_ROW_PT if kind == "family" else PLATE_ROW_PT
+    return pages
 
 
 def _order(products: Sequence[Product]) -> list[Product]:
@@ -234,8 +260,7 @@ def _render(catalog: Catalog, products: Sequence[Product]) -> bytes:
     fonts = register_fonts(catalog, "".join(texts))
     st = _styles(fonts, ink)
     ordered = _order(products)
-    n_index_rows = len({p.spec.family for p in ordered}) + len(ordered)
-    index_pages = max(1, -(-n_index_rows // ROWS_PER_INDEX_PAGE))
+    index_pages = len(paginate_index(_index_lines(ordered, 0)))
     first_plate_page = 2 + index_pages
     buf = io.BytesIO()
     c = canvas.Canvas(buf, pagesize=(PAGE_W_PT, PAGE_H_PT), invariant=1, pageCompression=1,
@@ -274,13 +299,12 @@ def _render(catalog: Catalog, products: Sequence[Product]) -> bytes:
     c.showPage()
 
     # Index by family.
-    rows = _index_lines(ordered, first_plate_page)
-    for page_no in range(index_pages):
+    for page_no, page_rows in enumerate(paginate_index(_index_lines(ordered, first_plate_page))):
         _paper(c, ink)
         c.setFillColor(HexColor(accent))
         _tracked(c, "INDEX" if page_no == 0 else "INDEX (CONT.)", fonts["display"], 16, PAGE_H_PT - 80, 0.25)
-        y = PAGE_H_PT - 118
-        for kind, left, right, page in rows[page_no * ROWS_PER_INDEX_PAGE:(page_no + 1) * ROWS_PER_INDEX_PAGE]:
+        y = INDEX_TOP_PT
+        for kind, left, right, page in page_rows:
             c.setFillColor(HexColor(ink))
             if kind == "family":
                 y -= 6
@@ -289,7 +313,7 @@ def _render(catalog: Catalog, products: Sequence[Product]) -> bytes:
                 c.setStrokeColor(HexColor(ink))
                 c.setLineWidth(0.4)
                 c.line(MARGIN_PT, y - 4, PAGE_W_PT - MARGIN_PT, y - 4)
-                y -= 17
+                y -= FAMILY_ROW_PT - 6
                 continue
             c.setFont(fonts["mono"], 8.5)
             c.setFillColor(HexColor(accent))
@@ -312,7 +336,7 @@ def _render(catalog: Catalog, products: Sequence[Product]) -> bytes:
             while x < dots_to:
                 c.drawString(x, y, ".")
                 x += 5
-            y -= 15.5
+            y -= PLATE_ROW_PT
         c.setFont(fonts["mono"], 7.5)
         c.drawCentredString(PAGE_W_PT / 2, 40, str(2 + page_no))
         c.showPage()
