@@ -526,6 +526,15 @@ def _dask(catalog: Catalog, work: list[tuple[Job, list[Colorway]]], address: str
                 yield JobOutput(job.slug, [], 0.0, _one_line(exc))
 
 
+def usable_cores() -> int:
+    """The cores this process may run on (a container or ``taskset`` may allow fewer than the
+    machine has)."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
+
+
 def run(catalog: Catalog, options: BatchOptions, chosen: Sequence[Design], *,
         on_start: Callable[[int, int], None] | None = None,
         on_result: Callable[[Result], None] | None = None) -> Summary:
@@ -549,7 +558,7 @@ def run(catalog: Catalog, options: BatchOptions, chosen: Sequence[Design], *,
         if options.scheduler:
             stream = _dask(catalog, work, options.scheduler)
         else:
-            stream = _local(catalog, work, options.jobs or os.cpu_count() or 1)
+            stream = _local(catalog, work, options.jobs or usable_cores())
     for got in stream:
         if got.reason:
             result = Result(got.slug, "failed", got.seconds, got.reason)
