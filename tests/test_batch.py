@@ -203,3 +203,17 @@ def test_code_version_follows_render_code_not_export_code(tmp_path, monkeypatch)
     assert changed != base
     (pkg / "mockup_texture.bin").write_bytes(b"\x00\x01")
     assert code_version() != changed
+
+
+def test_workers_elsewhere_need_no_palettes_folder(tmp_path):
+    """What a (remote) worker receives already holds the colourways and garments it needs."""
+    import pickle
+
+    from teeprint.batch import _fresh_catalog
+    from teeprint.catalog import Catalog
+
+    root = make_archive(tmp_path / "shop")
+    shipped = pickle.dumps(_fresh_catalog(Catalog.load(root / "shop.toml")))
+    (root / "palettes").rename(root / "elsewhere")
+    cat = pickle.loads(shipped)
+    assert cat.colorway("black").dark and cat.garment("navy").hex.startswith("#")

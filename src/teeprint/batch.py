@@ -443,11 +443,16 @@ def plan(catalog: Catalog, chosen: Sequence[Design], options: BatchOptions,
 
 
 def _fresh_catalog(catalog: Catalog) -> Catalog:
-    """The same archive without its caches: small to pickle, re-read lazily by the worker."""
+    """The archive as a worker needs it: settings, colourways and garments already read (so a
+    worker on another machine needs no ``palettes/`` folder), the specimens left out (each job
+    carries its own spec)."""
     from teeprint.catalog import Catalog as _Catalog
 
-    return _Catalog(catalog.settings, catalog.designs_dir, catalog.palettes_dir,
-                    catalog.fonts_dir, catalog.settings_path)
+    fresh = _Catalog(catalog.settings, catalog.designs_dir, catalog.palettes_dir,
+                     catalog.fonts_dir, catalog.settings_path)
+    fresh.colorways()
+    fresh.garments()
+    return fresh
 
 
 def _local(catalog: Catalog, work: list[tuple[Job, list[Colorway]]], jobs: int) -> Iterator[JobOutput]:
