@@ -206,3 +206,14 @@ def test_every_shipped_specimen_passes(catalog):
             if not report.ok:
                 failures.append((spec.slug, cw.id, [v.message for v in report.errors]))
     assert not failures
+
+
+def test_render_holds_back_print_files_that_fail_preflight(tmp_path):
+    res = CliRunner().invoke(app, ["--config", str(BAD / "shop.toml"), "render", "bad-specimen",
+                                   "-c", "ink-on-cream", "--only", "master-svg", "--only",
+                                   "print-png", "--only", "preflight", "--out", str(tmp_path)])
+    assert res.exit_code == 1
+    assert "ink-on-cream: fails preflight with 2 error(s)" in res.output
+    assert "Traceback" not in res.output
+    names = sorted(p.name for p in (tmp_path / "bad-specimen").iterdir())
+    assert names == ["bad-specimen--ink-on-cream--preflight.json", "manifest.json"]

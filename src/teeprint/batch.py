@@ -369,6 +369,10 @@ def render_job(catalog: Catalog, colorways: Sequence[Colorway], job: Job) -> Job
         spec = validate(Specimen, _parse_toml(job.design_toml, path), path)
         outputs = pipeline.render(catalog, spec, list(colorways), preset=job.preset,
                                   targets=job.targets)
+        _, failures = pipeline.release(outputs)
+        if failures:
+            msg = "; ".join(failures)
+            raise TeeprintError(msg, exit_code=1)
     except TeeprintError as exc:
         return JobOutput(job.slug, [], time.perf_counter() - start, str(exc))
     except Exception as exc:  # a bug in one recipe must not stop the archive

@@ -124,10 +124,15 @@ def _render_one(slug: str, colorways: list[str], out: Path, seed: int | None, pr
     outputs = pipeline.render(cat, spec, cws, seed=seed, preset=preset, targets=targets,
                               progress=info if sys.stderr.isatty() else None)
     folder = out / spec.slug
-    paths = write_outputs(folder, outputs)
+    keep, failures = pipeline.release(outputs)
+    paths = write_outputs(folder, keep)
     for p in paths:
         typer.echo(str(p))
     info(f"{spec.slug}: {len(paths)} files in {folder} ({time.perf_counter() - start:.2f} s)")
+    if failures:
+        msg = (f"{spec.slug}: {'; '.join(failures)}; the print files of that colourway were "
+               f"not written (run `teeprint preflight {spec.slug}` for the details)")
+        raise TeeprintError(msg, exit_code=1)
 
 
 @app.command("list")

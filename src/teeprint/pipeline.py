@@ -8,6 +8,7 @@ the terminal.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -143,13 +144,23 @@ def render(catalog: Catalog, spec: Specimen, colorways: Sequence[Colorway], *,
     outputs: list[Output] = []
     if "figure-data" in wanted:
         outputs.append(figure_data(plate))
+    pngs: dict[str, Output] = {}
+    if "print-png" in wanted:
+        # cairo and the PNG encoder work outside the GIL: the colourways' print files are
+        # drawn side by side, and the results kept in colourway order.
+        from concurrent.futures import ThreadPoolExecutor
+
+        note(f"{spec.slug}: print PNGs {preset}")
+        workers = max(1, min(len(colorways), os.cpu_count() or 1))
+        with ThreadPoolExecutor(workers) as pool:
+            done = list(pool.map(lambda cw: print_png(plate, cw, preset), colorways))
+        pngs = {cw.id: out for cw, out in zip(colorways, done, strict=True)}
     for cw in colorways:
         if "master-svg" in wanted:
             note(f"{spec.slug}/{cw.id}: master SVG")
             outputs.append(master_svg(plate, cw))
-        if "print-png" in wanted:
-            note(f"{spec.slug}/{cw.id}: print PNG {preset}")
-            outputs.append(print_png(plate, cw, preset))
+        if cw.id in pngs:
+            outputs.append(pngs[cw.id])
         for kind in KINDS:
             if kind in wanted and kind in EXTRA_STAGES:
                 note(f"{spec.slug}/{cw.id}: {kind}")
@@ -159,3 +170,19 @@ def render(catalog: Catalog, spec: Specimen, colorways: Sequence[Colorway], *,
                     "preset": preset, "catalog": catalog, "outputs": tuple(outputs),
                     **(options or {})}))
     return outputs
+
+
+def release(outputs: Sequence[Output]) -> tuple[list[Output], list[str]]:
+    """Hold back what fails preflight: nothing that breaks a print rule leaves the pipeline.
+
+    A colourway whose preflight report has errors keeps only that report (so the user can read
+    why); its print files are withheld.  Returns (outputs to write, one line per failure).
+    """
+    failed: dict[str, str] = {}
+    for out in outputs:
+        if out.kind == "preflight" and out.colorway and out.extra.get("ok") is False:
+            failed[out.colorway] = (f"{out.colorway}: fails preflight with "
+                                    f"{out.extra.get('errors', '?')} error(s); see {out.path}")
+    keep = [o for o in outputs if o.colorway not in failed or o.kind == "preflight"]
+    return keep, list(failed.values())
+

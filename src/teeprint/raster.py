@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 import struct
+import sys
 import zlib
 from dataclasses import dataclass
 from functools import lru_cache
@@ -124,23 +125,30 @@ def paint_shape(ctx: Any, shape: Shape) -> None:
 
 
 def _to_rgba(surface: Any, width_px: int, height_px: int) -> np.ndarray:
-    """Straight-alpha RGBA from a premultiplied cairo ARGB32 surface; RGB zeroed where alpha is 0."""
+    """Straight-alpha RGBA from a premultiplied cairo ARGB32 surface; RGB zeroed where alpha is 0.
+
+    cairo's pixel is a native-endian 32-bit ARGB word; on a little-endian machine its bytes read
+    B, G, R, A, so RGBA is the same word with red and blue swapped (three integer operations on
+    the whole image).  Only the anti-aliased edge pixels need unpremultiplying.
+    """
     surface.flush()
     stride = surface.get_stride()
-    buf = np.frombuffer(surface.get_data(), np.uint8).reshape(height_px, stride // 4, 4)
-    bgra = buf[:, :width_px, :]
-    out = np.empty((height_px, width_px, 4), np.uint8)
-    alpha = bgra[..., 3]
-    out[..., 3] = alpha
-    out[..., 0] = bgra[..., 2]
-    out[..., 1] = bgra[..., 1]
-    out[..., 2] = bgra[..., 0]
-    partial = (alpha > 0) & (alpha < 255)
-    if partial.any():
-        a = alpha[partial].astype(np.uint32)
-        for c in range(3):
-            ch = out[..., c]
-            ch[partial] = np.minimum((ch[partial].astype(np.uint32) * 255 + a // 2) // a, 255)
+    words = np.frombuffer(surface.get_data(), np.uint32).reshape(height_px, stride // 4)
+    argb = words[:, :width_px]
+    if sys.byteorder == "little":
+        rgba_words = (argb & np.uint32(0xFF00FF00)) | ((argb >> np.uint32(16)) & np.uint32(0xFF)) \
+            | ((argb & np.uint32(0xFF)) << np.uint32(16))
+        out = rgba_words.view(np.uint8).reshape(height_px, width_px, 4)
+    else:  # bytes read A, R, G, B
+        b = argb.view(np.uint8).reshape(height_px, width_px, 4)
+        out = np.ascontiguousarray(b[..., [1, 2, 3, 0]])
+    flat = out.reshape(-1, 4)
+    alpha = flat[:, 3]
+    edge = np.flatnonzero((alpha - np.uint8(1)) < np.uint8(254))  # 0 < alpha < 255
+    if edge.size:
+        a = alpha[edge].astype(np.uint32)[:, None]
+        rgb = flat[edge, :3].astype(np.uint32)
+        flat[edge, :3] = np.minimum((rgb * 255 + a // 2) // a, 255).astype(np.uint8)
     return out
 
 
