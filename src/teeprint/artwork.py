@@ -39,6 +39,10 @@ def fmt(value: float) -> str:
     return "0" if text == "-0" else text
 
 
+#: One command of the path grammar and its numbers: every writer replays paths with it.
+PATH_TOKENS = re.compile(r"([MLCZ])([^MLCZ]*)")
+
+
 @dataclass(frozen=True)
 class Box:
     """A rectangle on the artboard, in points, origin top-left."""

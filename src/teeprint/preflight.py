@@ -143,11 +143,11 @@ def _exact_extents(s: Shape) -> tuple[float, float, float, float]:
     """The painted extent of a shape (curves, not their control points), via cairo."""
     import cairocffi as cairo
 
-    from teeprint.separate.layers import replay
+    from teeprint.raster import replay_path
 
     surface = cairo.ImageSurface(cairo.FORMAT_A8, 1, 1)
     ctx = cairo.Context(surface)
-    replay(ctx, s.d)
+    replay_path(ctx, s.d)
     if s.paint == "fill":
         x0, y0, x1, y1 = ctx.fill_extents()
         return (x0, y0, x1, y1)

@@ -10,7 +10,6 @@ where alpha is 0) and encoded once with the 300 dpi ``pHYs`` chunk and an sRGB I
 
 from __future__ import annotations
 
-import re
 import struct
 import sys
 import zlib
@@ -85,14 +84,15 @@ def _chunk(kind: bytes, payload: bytes) -> bytes:
         ">I", zlib.crc32(kind + payload) & 0xFFFFFFFF)
 
 
-_TOKENS = re.compile(r"([MLCZ])([^MLCZ]*)")
 #: SVG's default miter limit; cairo's default (10) would draw other corners than the master.
 MITER_LIMIT = 4.0
 
 
 def replay_path(ctx: Any, d: str) -> None:
     """Feed a path in the artwork's M/L/C/Z grammar to a cairo context."""
-    for op, args in _TOKENS.findall(d):
+    from teeprint.artwork import PATH_TOKENS
+
+    for op, args in PATH_TOKENS.findall(d):
         if op == "Z":
             ctx.close_path()
             continue

@@ -11,7 +11,6 @@ PDF and the films cannot disagree.
 from __future__ import annotations
 
 import math
-import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -19,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from teeprint.artwork import Artwork, Shape, ink_layers, merge
+from teeprint.raster import paint_shape
 from teeprint.separate.plates import (
     DROPOUT_TINT,
     UNDERBASE_MIN_AREA_PT2,
@@ -31,9 +31,6 @@ from teeprint.separate.plates import (
 if TYPE_CHECKING:
     from teeprint.catalog import Colorway
 
-_TOKENS = re.compile(r"([MLCZ])([^MLCZ]*)")
-#: SVG's default miter limit; cairo's and PDF's default (10) would draw other corners.
-MITER_LIMIT = 4.0
 
 
 @dataclass(frozen=True)
@@ -71,39 +68,6 @@ class Layers:
                 slice(x0, x0 + round(self.page.art_w_pt * k)))
 
 
-def replay(ctx: Any, d: str) -> None:
-    """Feed an M/L/C/Z path string to a cairo context."""
-    for op, args in _TOKENS.findall(d):
-        if op == "Z":
-            ctx.close_path()
-            continue
-        v = [float(t) for t in args.split()]
-        if op == "M":
-            ctx.move_to(v[0], v[1])
-        elif op == "L":
-            ctx.line_to(v[0], v[1])
-        else:
-            ctx.curve_to(v[0], v[1], v[2], v[3], v[4], v[5])
-
-
-def _paint(ctx: Any, s: Shape) -> None:
-    import cairocffi as cairo
-
-    ctx.new_path()
-    replay(ctx, s.d)
-    if s.paint == "fill":
-        ctx.set_fill_rule(cairo.FILL_RULE_WINDING)
-        ctx.fill()
-        return
-    ctx.set_line_width(s.width_pt)
-    ctx.set_line_cap({"butt": cairo.LINE_CAP_BUTT, "round": cairo.LINE_CAP_ROUND,
-                      "square": cairo.LINE_CAP_SQUARE}[s.cap])
-    ctx.set_line_join(cairo.LINE_JOIN_ROUND if s.cap == "round" else cairo.LINE_JOIN_MITER)
-    ctx.set_miter_limit(MITER_LIMIT)
-    ctx.set_dash(list(s.dash_pt))
-    ctx.stroke()
-
-
 def rasterize_shapes(shapes: Iterable[Shape], width_px: int, height_px: int, px_per_pt: float,
                      offset_pt: tuple[float, float] = (0.0, 0.0)) -> tuple[np.ndarray, np.ndarray]:
     """Cover and tint masks (uint8, 0-255) of shapes of one ink, painted in order.
@@ -129,7 +93,7 @@ def rasterize_shapes(shapes: Iterable[Shape], width_px: int, height_px: int, px_
             ctx.set_source_rgba(s.tint, 0, 0, 1.0 if s.tint > 0 else 0.0)
         else:
             ctx.set_source_rgba(0, 0, 0, 1.0 if s.tint > 0 else 0.0)
-        _paint(ctx, s)
+        paint_shape(ctx, s)
     surface.flush()
     stride = surface.get_stride()
     buf = np.frombuffer(surface.get_data(), np.uint8)

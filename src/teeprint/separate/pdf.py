@@ -21,20 +21,19 @@ All type is outlined, so the PDF has no font at all.
 from __future__ import annotations
 
 import io
-import re
 import zlib
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
-from teeprint.artwork import Shape, fmt, ink_layers, merge
-from teeprint.separate.layers import MITER_LIMIT, Layers
+from teeprint.artwork import PATH_TOKENS, Shape, fmt, ink_layers, merge
+from teeprint.raster import MITER_LIMIT
+from teeprint.separate.layers import Layers
 from teeprint.separate.plates import SepPlate
 
 if TYPE_CHECKING:
     from teeprint.artwork import Artwork
     from teeprint.catalog import Colorway
 
-_TOKENS = re.compile(r"([MLCZ])([^MLCZ]*)")
 _OPS = {"M": "m", "L": "l", "C": "c", "Z": "h"}
 _CAPS = {"butt": 0, "round": 1, "square": 2}
 
@@ -42,7 +41,7 @@ _CAPS = {"butt": 0, "round": 1, "square": 2}
 def path_ops(d: str) -> str:
     """An M/L/C/Z path string as PDF path-construction operators (coordinates unchanged)."""
     return " ".join(f"{args.strip()} {_OPS[op]}" if args.strip() else _OPS[op]
-                    for op, args in _TOKENS.findall(d))
+                    for op, args in PATH_TOKENS.findall(d))
 
 
 def _pdf_text_string(text: str) -> str:
