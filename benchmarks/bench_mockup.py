@@ -41,7 +41,6 @@ def main() -> None:
     repeat = args.repeat
 
     from teeprint import mockup, pipeline
-    from teeprint.artwork import to_svg
     from teeprint.catalog import Catalog
     from teeprint.mockup import compose, relief
 
@@ -50,11 +49,11 @@ def main() -> None:
     plate = pipeline.draw_plate(cat, spec)
     ecru, black = cat.colorway("ecru"), cat.colorway("black")
     cream, heather = cat.garment("soft-cream"), cat.garment("heather-forest")
-    slug = spec.slug
+    slug = mockup.GARMENT_SEED
     view = relief.front_view()
     art = plate.artwork
     box = mockup.garment.print_box_in(art.width_pt, art.height_pt)
-    svg = to_svg(art, ecru)
+    print_art = compose.PrintArt(art, ecru)
     r: dict[str, float] = {}
 
     # -- one-off, per process and specimen ------------------------------------------------
@@ -65,7 +64,7 @@ def main() -> None:
     r["cold_scene_front_total_s"] = timed(lambda: compose.scene(view, slug), repeat, clear,
                                           warm_up=False)
     sc = compose.scene(view, slug)
-    r["print_layer_front_s"] = timed(lambda: compose.print_layer(svg, sc, box), repeat)
+    r["print_layer_front_s"] = timed(lambda: compose.print_layer(print_art, sc, box), repeat)
     r["heather_index_front_s"] = timed(lambda: compose.heather_index(view, slug), repeat,
                                        compose.heather_index.cache_clear, warm_up=False)
     r["closeup_first_colourway_s"] = timed(lambda: mockup.closeup(plate, ecru, cream), repeat,
@@ -75,7 +74,7 @@ def main() -> None:
     # -- warm: one more garment colour ----------------------------------------------------
     mockup.front(plate, ecru, cream)
     mockup.front(plate, black, heather)
-    layer = compose.print_layer(svg, sc, box)
+    layer = compose.print_layer(print_art, sc, box)
     r["paint_garment_s"] = timed(lambda: compose.paint_garment(sc, cream.hex, None), repeat)
     r["paint_garment_heather_s"] = timed(
         lambda: compose.paint_garment(sc, heather.hex, heather.heather_hex), repeat)

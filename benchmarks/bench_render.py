@@ -44,7 +44,7 @@ def main() -> None:
     from teeprint import pipeline
     from teeprint.artwork import to_svg
     from teeprint.catalog import Catalog
-    from teeprint.raster import encode_png, rasterize, srgb_icc
+    from teeprint.raster import encode_png, rasterize, rasterize_artwork, srgb_icc
 
     cat = Catalog.load(ROOT / "shop.toml")
     spec = cat.specimen("double-descent")
@@ -55,8 +55,10 @@ def main() -> None:
 
     results["recipe+motif+plate_s"] = timed(lambda: pipeline.draw_plate(cat, spec), repeat)
     results["master_svg_s"] = timed(lambda: to_svg(plate.artwork, cw), repeat)
-    rgba = rasterize(svg, 4500, 5400)
-    results["rasterize_4500x5400_s"] = timed(lambda: rasterize(svg, 4500, 5400), repeat)
+    rgba = rasterize_artwork(plate.artwork, cw, 4500, 5400)
+    results["raster_writer_4500x5400_s"] = timed(
+        lambda: rasterize_artwork(plate.artwork, cw, 4500, 5400), repeat)
+    results["cairosvg_4500x5400_s"] = timed(lambda: rasterize(svg, 4500, 5400), repeat)
     results["encode_png_ours_s"] = timed(lambda: encode_png(rgba), repeat)
 
     def pillow_default() -> bytes:
