@@ -190,13 +190,6 @@ def curve_vs_scale(data: FigureData, p: CurveParams, ctx: MotifContext) -> list[
 # their defaults, so older designs render byte for byte the same.
 
 
-def _arr(data: FigureData, name: str, what: str) -> np.ndarray:
-    """A named array as floats, or a one-line error listing the arrays the recipe made."""
-    if name not in data.arrays:
-        known = ", ".join(sorted(data.arrays))
-        msg = f"motif param '{what}' names array '{name}', which the recipe does not make; arrays: {known}"
-        raise TeeprintError(msg)
-    return np.asarray(data.arrays[name], float)
 
 
 def _paired(p: CurveParams) -> None:
@@ -207,8 +200,8 @@ def _paired(p: CurveParams) -> None:
 
 
 def _rows(data: FigureData, p: CurveParams, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    rows = np.atleast_2d(_arr(data, p.rows or "", "rows"))
-    rx = _arr(data, p.rows_x, "rows_x").ravel() if p.rows_x else x.ravel()
+    rows = np.atleast_2d(data.array(p.rows or "", "rows"))
+    rx = data.array(p.rows_x, "rows_x").ravel() if p.rows_x else x.ravel()
     if rows.shape[1] != rx.size:
         msg = f"motif param 'rows': rows have {rows.shape[1]} points but their x has {rx.size}"
         raise TeeprintError(msg)
@@ -220,18 +213,18 @@ def _extra_y_pool(data: FigureData, p: CurveParams) -> list[np.ndarray]:
     _paired(p)
     names = [(n, w) for n, w in ((p.rows, "rows"), (p.band_lo, "band_lo"), (p.band_hi, "band_hi"),
                                  (p.points_y, "points_y")) if n]
-    return [_arr(data, n, w).ravel() for n, w in names]
+    return [data.array(n, w).ravel() for n, w in names]
 
 
 def _x_range(data: FigureData, p: CurveParams, x: np.ndarray, xlo: float,
              xhi: float) -> tuple[float, float]:
     """The x range over every drawn x array, then any explicit bounds."""
-    extra = [_arr(data, s.x, "series.x").ravel() for s in p.series if s.x]
+    extra = [data.array(s.x, "series.x").ravel() for s in p.series if s.x]
     if p.rows:
         rx, rows = _rows(data, p, x)
         extra.append(rx[np.any(np.isfinite(rows), axis=0)])
     if p.points_x:
-        extra.append(_arr(data, p.points_x, "points_x").ravel())
+        extra.append(data.array(p.points_x, "points_x").ravel())
     if extra:
         pool = np.concatenate([x.ravel(), *extra])
         pool = pool[np.isfinite(pool) & ((pool > 0) if p.x_log else True)]
@@ -351,7 +344,7 @@ def _main_parts(data: FigureData, p: CurveParams, xs: Scale, ys: Scale, plot: Bo
     role = "accent" if p.main_style == "accent" else "ink"
     if not p.accent_from:
         return [(px, py, role)]
-    xt = float(xs(float(_arr(data, p.accent_from, "accent_from"))))
+    xt = float(xs(float(data.array(p.accent_from, "accent_from"))))
     (ax, ay), (bx, by) = _split_at(px, py, xt)
     return [(ax, ay, role), (bx, by, "accent")]
 
@@ -441,8 +434,8 @@ def _underlay(data: FigureData, p: CurveParams, xs: Scale, ys: Scale, plot: Box,
     """The band (hatched, edged) and the family of rows with their labels."""
     out: list[Shape] = []
     if p.band_lo and p.band_hi:
-        lo = _arr(data, p.band_lo, "band_lo").ravel()
-        hi = _arr(data, p.band_hi, "band_hi").ravel()
+        lo = data.array(p.band_lo, "band_lo").ravel()
+        hi = data.array(p.band_hi, "band_hi").ravel()
         if lo.size != x.size or hi.size != x.size:
             msg = "motif params 'band_lo'/'band_hi' must have as many values as x"
             raise TeeprintError(msg)
@@ -536,8 +529,8 @@ def _legend_sample(kind: str, x0: float, yy: float, p: CurveParams) -> list[Shap
 def _points(data: FigureData, p: CurveParams, xs: Scale, ys: Scale, plot: Box) -> list[Shape]:
     if not (p.points_x and p.points_y):
         return []
-    px = _arr(data, p.points_x, "points_x").ravel()
-    py = _arr(data, p.points_y, "points_y").ravel()
+    px = data.array(p.points_x, "points_x").ravel()
+    py = data.array(p.points_y, "points_y").ravel()
     if px.size != py.size:
         msg = "motif params 'points_x' and 'points_y' differ in length"
         raise TeeprintError(msg)

@@ -102,13 +102,6 @@ class RidgeParams(Params):
         return self
 
 
-def _array(data: FigureData, name: str, what: str) -> np.ndarray:
-    """A named array of the figure data as floats, or a one-line error naming what exists."""
-    if name not in data.arrays:
-        known = ", ".join(sorted(data.arrays))
-        msg = f"motif param '{what}' names array '{name}', which the recipe does not make; arrays: {known}"
-        raise TeeprintError(msg)
-    return np.asarray(data.arrays[name], float)
 
 
 def _fmt(template: str, value: float) -> str:
@@ -181,8 +174,8 @@ def _styled(path: PathBuilder, style: str, width_pt: float) -> Shape:
 def density_ridges(data: FigureData, p: RidgeParams, ctx: MotifContext) -> list[Shape]:
     """Stacked, mutually occluding density curves with labels, overlays, rugs and paths."""
     box, ts = ctx.box, ctx.type
-    x = _array(data, p.x, "x").ravel()
-    dens = np.atleast_2d(_array(data, p.density, "density"))
+    x = data.array(p.x, "x").ravel()
+    dens = np.atleast_2d(data.array(p.density, "density"))
     n_rows, n_pts = dens.shape
     if x.size != n_pts or n_pts < 2:
         msg = f"motif param 'density': rows have {n_pts} points but '{p.x}' has {x.size}"
@@ -192,7 +185,7 @@ def density_ridges(data: FigureData, p: RidgeParams, ctx: MotifContext) -> list[
         raise TeeprintError(msg)
     layers = []
     for i, layer in enumerate(p.layers):
-        arr = np.atleast_2d(_array(data, layer.density, f"layers[{i}].density"))
+        arr = np.atleast_2d(data.array(layer.density, f"layers[{i}].density"))
         if arr.shape[0] == 1:
             arr = np.repeat(arr, n_rows, axis=0)
         if arr.shape != dens.shape:
@@ -232,7 +225,7 @@ def density_ridges(data: FigureData, p: RidgeParams, ctx: MotifContext) -> list[
     def labels(name: str | None, template: str, what: str) -> list[str]:
         if name is None:
             return []
-        vals = _array(data, name, what).ravel()
+        vals = data.array(name, what).ravel()
         if vals.size != n_rows:
             msg = f"motif param '{what}': '{name}' has {vals.size} values for {n_rows} rows"
             raise TeeprintError(msg)
@@ -350,7 +343,7 @@ def density_ridges(data: FigureData, p: RidgeParams, ctx: MotifContext) -> list[
 
     # Rug: a short tick under the baseline for every sample of a row.
     if p.rug:
-        rug = np.atleast_2d(_array(data, p.rug, "rug"))
+        rug = np.atleast_2d(data.array(p.rug, "rug"))
         if rug.shape[0] != n_rows:
             msg = f"motif param 'rug': '{p.rug}' has {rug.shape[0]} rows for {n_rows} ridges"
             raise TeeprintError(msg)
@@ -368,8 +361,8 @@ def density_ridges(data: FigureData, p: RidgeParams, ctx: MotifContext) -> list[
 
     # Particle paths, each step at a fractional row position.
     if p.paths_x and p.paths_row:
-        px_arr = np.atleast_2d(_array(data, p.paths_x, "paths_x"))
-        pr_arr = np.atleast_2d(_array(data, p.paths_row, "paths_row"))
+        px_arr = np.atleast_2d(data.array(p.paths_x, "paths_x"))
+        pr_arr = np.atleast_2d(data.array(p.paths_row, "paths_row"))
         if pr_arr.shape[0] == 1:
             pr_arr = np.repeat(pr_arr, px_arr.shape[0], axis=0)
         if pr_arr.shape != px_arr.shape:

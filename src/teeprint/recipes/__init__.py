@@ -89,6 +89,16 @@ class FigureData:
     def __getitem__(self, key: str) -> Any:
         return self.arrays[key]
 
+    def array(self, name: str, what: str) -> np.ndarray:
+        """A named array as floats, or a one-line error naming the motif param and the arrays
+        the recipe does make (a design that misspells an array name reads this)."""
+        if name not in self.arrays:
+            known = ", ".join(sorted(self.arrays))
+            msg = (f"motif param '{what}' names array '{name}', which the recipe does not make; "
+                   f"arrays: {known}")
+            raise TeeprintError(msg)
+        return np.asarray(self.arrays[name], float)
+
     def to_json(self) -> str:
         """Deterministic JSON: sorted keys, floats to 6 significant digits, NaN as null."""
         payload = {
