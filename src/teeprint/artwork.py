@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Literal
 from xml.sax.saxutils import escape
@@ -258,6 +258,29 @@ def stroke(path: PathBuilder, width_pt: float, role: str = "ink", tint: float = 
     x0, y0, x1, y1 = path.bbox()
     return Shape(path.d(), role, tint, "stroke", width_pt, cap, dash_pt, None,
                  (x0 - h, y0 - h, x1 + h, y1 + h), label)
+
+
+def map_points(shape: Shape, point: Callable[[float, float], tuple[float, float]]) -> Shape:
+    """The shape with every coordinate pair sent through ``point`` (a move, a turn...).
+
+    Outlined type is geometry, so moving or turning a label is mapping its path; the path is
+    rebuilt, which also recomputes its bounds.
+    """
+    path = PathBuilder()
+    for op, args in PATH_TOKENS.findall(shape.d):
+        if op == "Z":
+            path.close()
+            continue
+        v = [float(t) for t in args.split()]
+        pts = [c for j in range(0, len(v), 2) for c in point(v[j], v[j + 1])]
+        if op == "M":
+            path.move(*pts)
+        elif op == "L":
+            path.line(*pts)
+        else:
+            path.curve(*pts)
+    return Shape(path.d(), shape.role, shape.tint, shape.paint, shape.width_pt, shape.cap,
+                 shape.dash_pt, shape.text_pt, path.bbox(), shape.label)
 
 
 @dataclass(frozen=True)

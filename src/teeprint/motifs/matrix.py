@@ -14,13 +14,12 @@ The panel machinery is shared: the vector-star and circuit-graph engines place p
 from __future__ import annotations
 
 import math
-import re
 from typing import Any, Literal
 
 import numpy as np
 from pydantic import Field, model_validator
 
-from teeprint.artwork import Box, PathBuilder, Shape, fill, stroke
+from teeprint.artwork import Box, PathBuilder, Shape, fill, map_points, stroke
 from teeprint.errors import TeeprintError
 from teeprint.motifs import MotifContext, motif
 from teeprint.motifs.axes import Scale, frame_axes
@@ -50,9 +49,6 @@ PANEL_GAP_PT = 10.0
 #: Space kept between a panel's title baseline and what follows.
 TITLE_GAP_PT = 14.0
 
-_TOKEN = re.compile(r"[MLCZ]|-?\d+(?:\.\d+)?")
-
-
 def array(data: FigureData, name: str) -> Any:
     """A named array of the figure, or a one-line error listing the names the recipe made."""
     try:
@@ -72,30 +68,9 @@ def rotated(shape: Shape, deg: float, ox: float, oy: float) -> Shape:
     """
     rad = math.radians(deg)
     c, s = math.cos(rad), math.sin(rad)
-    tokens = _TOKEN.findall(shape.d)
-    path = PathBuilder()
-    i = 0
-    while i < len(tokens):
-        op = tokens[i]
-        i += 1
-        if op == "Z":
-            path.close()
-            continue
-        count = 3 if op == "C" else 1
-        pts: list[float] = []
-        for _ in range(count):
-            x, y = float(tokens[i]) - ox, float(tokens[i + 1]) - oy
-            i += 2
-            # y grows downwards, so a visually counter-clockwise turn is (x, y) -> (xc + ys, -xs + yc).
-            pts += [ox + x * c + y * s, oy - x * s + y * c]
-        if op == "M":
-            path.move(*pts)
-        elif op == "L":
-            path.line(*pts)
-        else:
-            path.curve(*pts)
-    return Shape(path.d(), shape.role, shape.tint, shape.paint, shape.width_pt, shape.cap,
-                 shape.dash_pt, shape.text_pt, path.bbox(), shape.label)
+    # y grows downwards, so a visually counter-clockwise turn is (x, y) -> (xc + ys, -xs + yc).
+    return map_points(shape, lambda x, y: (ox + (x - ox) * c + (y - oy) * s,
+                                           oy - (x - ox) * s + (y - oy) * c))
 
 
 def halftone(values: np.ndarray, grid: Box, *, vmax: float, signed: bool,
@@ -497,23 +472,7 @@ def _place_rotated(label: Shape, ox: float, oy: float, left_x: float) -> Shape:
 
 def _shift(shape: Shape, dx: float, dy: float) -> Shape:
     """The shape moved by (dx, dy)."""
-    tokens = _TOKEN.findall(shape.d)
-    path = PathBuilder()
-    i = 0
-    while i < len(tokens):
-        op = tokens[i]
-        i += 1
-        if op == "Z":
-            path.close()
-            continue
-        count = 3 if op == "C" else 1
-        pts: list[float] = []
-        for _ in range(count):
-            pts += [float(tokens[i]) + dx, float(tokens[i + 1]) + dy]
-            i += 2
-        {"M": path.move, "L": path.line}.get(op, path.curve)(*pts)
-    return Shape(path.d(), shape.role, shape.tint, shape.paint, shape.width_pt, shape.cap,
-                 shape.dash_pt, shape.text_pt, path.bbox(), shape.label)
+    return map_points(shape, lambda x, y: (x + dx, y + dy))
 
 
 def _dot_key(grid: Box, vmax: float, signed: bool, r_max: float, ts: Typesetter,
