@@ -57,8 +57,7 @@ def main() -> None:
     opts = {"catalog": cat}
 
     def clear() -> None:
-        layers._CACHE.clear()
-        layers._INK_CACHE.clear()
+        layers.clear_caches()
 
     results: dict[str, float] = {}
     png = pipeline.print_png(plate, cw)

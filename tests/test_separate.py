@@ -44,8 +44,7 @@ def tool(name: str) -> str:
 @pytest.fixture(scope="module")
 def black_outputs(catalog, dd_plate):
     cw = catalog.colorway("black")
-    layers_mod._CACHE.clear()
-    layers_mod._INK_CACHE.clear()
+    layers_mod.clear_caches()
     pdf = separation_pdf_stage(dd_plate, cw, {"catalog": catalog})[0]
     films = film_stage(dd_plate, cw, {"catalog": catalog})
     return cw, pdf, films
@@ -221,12 +220,10 @@ def test_film_options_change_the_screen(catalog, dd_plate):
 
 def test_pdf_and_films_are_deterministic(catalog, dd_plate, black_outputs):
     cw, pdf, films = black_outputs
-    layers_mod._CACHE.clear()
-    layers_mod._INK_CACHE.clear()
+    layers_mod.clear_caches()
     again = separation_pdf_stage(dd_plate, cw, {"catalog": catalog})[0]
     assert again.data == pdf.data
-    layers_mod._CACHE.clear()
-    layers_mod._INK_CACHE.clear()
+    layers_mod.clear_caches()
     # The light colourway first fills the per-ink raster cache; the dark one reuses it unharmed.
     film_stage(dd_plate, catalog.colorway("ecru"), {"catalog": catalog})
     assert [f.data for f in film_stage(dd_plate, cw, {"catalog": catalog})] == [f.data for f in films]

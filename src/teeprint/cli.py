@@ -408,7 +408,14 @@ def mockup(
 
 
 def main() -> None:
-    """Console-script entry point."""
+    """Console-script entry point.
+
+    teeprint runs its stages side by side on every core, so the linear-algebra libraries are
+    kept to one thread each (the recipes' matrices are small; more threads only contend).
+    Set the variables yourself to override.
+    """
+    for var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+        os.environ.setdefault(var, "1")
     app()
 
 

@@ -13,6 +13,7 @@ import json
 import os
 import tempfile
 from collections.abc import Iterable
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +21,21 @@ from teeprint.errors import TeeprintError
 from teeprint.pipeline import Output
 
 MANIFEST = "manifest.json"
+
+
+@lru_cache(maxsize=1)
+def _umask() -> int:
+    """The process's file-creation mask (read from /proc where there is one: setting and
+    restoring the mask to read it would race with other threads creating files)."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("Umask:"):
+                return int(line.split()[1], 8)
+    except (OSError, ValueError):
+        pass
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
 
 
 def atomic_write(path: Path, data: bytes) -> bool:
@@ -36,6 +52,7 @@ def atomic_write(path: Path, data: bytes) -> bool:
         msg = f"{path.parent}: cannot write here ({exc.strerror}); choose another --out"
         raise TeeprintError(msg) from None
     try:
+        os.fchmod(fd, 0o666 & ~_umask())  # mkstemp makes 0600; files get the usual mode
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
             fh.flush()

@@ -117,6 +117,29 @@ Stage = Callable[[Plate, "Colorway", dict[str, Any]], list[Output]]
 EXTRA_STAGES: dict[str, Stage] = {}
 
 
+@dataclass(frozen=True)
+class Part:
+    """A piece of a stage that runs on its own: a function making some of its outputs, a
+    label for progress, and a rough cost (seconds on one core) so long parts start first."""
+
+    run: Callable[[], list[Output]]
+    label: str
+    cost: float = 0.1
+
+
+PartsFn = Callable[[Plate, "Colorway", dict[str, Any]], list[Part]]
+#: Stages that split into independent parts (one film, one mockup view) register them here;
+#: the parts then spread over the cores instead of running as one block.
+STAGE_PARTS: dict[str, PartsFn] = {}
+#: Kinds a stage reads from its own colourway's outputs; it runs once those are made and finds
+#: them in ``options["outputs"]`` (preflight reads the print PNG).
+STAGE_NEEDS: dict[str, tuple[str, ...]] = {}
+#: Work a stage can start before the plate exists (the mockups' lit garment, which is the same
+#: for every specimen): it runs while the recipe and the layout are computed.
+Warmup = Callable[["Catalog", Sequence["Colorway"], dict[str, Any]], list[Callable[[], object]]]
+STAGE_WARMUPS: dict[str, Warmup] = {}
+
+
 def load_stages() -> None:
     """Import the stage modules so they register their writers."""
     import importlib
@@ -131,45 +154,108 @@ def default_targets() -> tuple[str, ...]:
     return DEFAULT_TARGETS + tuple(k for k in KINDS if k in EXTRA_STAGES)
 
 
+def default_workers() -> int:
+    """Threads a render uses: ``TEEPRINT_THREADS`` if set, else one per core."""
+    env = os.environ.get("TEEPRINT_THREADS", "").strip()
+    if env.isdigit() and int(env) > 0:
+        return int(env)
+    return max(1, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity")
+               else os.cpu_count() or 1)
+
+
+def _parts(plate: Plate, cw: Colorway, kind: str, options: dict[str, Any]) -> list[Part]:
+    """The parts of one stage for one colourway (a stage that does not split is one part)."""
+    if kind == "master-svg":
+        return [Part(lambda: [master_svg(plate, cw)], "master SVG", 0.05)]
+    if kind == "print-png":
+        preset = options["preset"]
+        return [Part(lambda: [print_png(plate, cw, preset)], f"print PNG {preset}", 0.7)]
+    if kind in STAGE_PARTS:
+        return STAGE_PARTS[kind](plate, cw, options)
+    stage = EXTRA_STAGES[kind]
+    return [Part(lambda: stage(plate, cw, options), kind, 0.5)]
+
+
 def render(catalog: Catalog, spec: Specimen, colorways: Sequence[Colorway], *,
            seed: int | None = None, preset: str = "15x18",
            targets: Iterable[str] = DEFAULT_TARGETS, options: dict[str, Any] | None = None,
-           progress: Callable[[str], None] | None = None) -> list[Output]:
-    """Render a specimen in each colourway to the requested targets, in memory."""
-    load_stages()
-    wanted = tuple(targets)
-    note = progress or (lambda _msg: None)
-    note(f"{spec.slug}: computing figure")
-    plate = draw_plate(catalog, spec, seed)
-    outputs: list[Output] = []
-    if "figure-data" in wanted:
-        outputs.append(figure_data(plate))
-    pngs: dict[str, Output] = {}
-    if "print-png" in wanted:
-        # cairo and the PNG encoder work outside the GIL: the colourways' print files are
-        # drawn side by side, and the results kept in colourway order.
-        from concurrent.futures import ThreadPoolExecutor
+           progress: Callable[[str], None] | None = None,
+           workers: int | None = None) -> list[Output]:
+    """Render a specimen in each colourway to the requested targets, in memory.
 
-        note(f"{spec.slug}: print PNGs {preset}")
-        workers = max(1, min(len(colorways), os.cpu_count() or 1))
-        with ThreadPoolExecutor(workers) as pool:
-            done = list(pool.map(lambda cw: print_png(plate, cw, preset), colorways))
-        pngs = {cw.id: out for cw, out in zip(colorways, done, strict=True)}
-    for cw in colorways:
-        if "master-svg" in wanted:
-            note(f"{spec.slug}/{cw.id}: master SVG")
-            outputs.append(master_svg(plate, cw))
-        if cw.id in pngs:
-            outputs.append(pngs[cw.id])
-        for kind in KINDS:
-            if kind in wanted and kind in EXTRA_STAGES:
-                note(f"{spec.slug}/{cw.id}: {kind}")
-                # Stages see the catalog (settings, fonts) and what was made so far
-                # (preflight reads the print PNG).
-                outputs.extend(EXTRA_STAGES[kind](plate, cw, {
-                    "preset": preset, "catalog": catalog, "outputs": tuple(outputs),
-                    **(options or {})}))
-    return outputs
+    The stages run side by side on ``workers`` threads (default: one per core): cairo, numpy,
+    scipy, Pillow and zlib do their work outside the GIL.  Each stage is a pure function of the
+    plate, so the outputs are the same bytes, in the same order (figure data, then per
+    colourway its kinds in :data:`KINDS` order), whatever the number of threads.
+    """
+    import heapq
+    import itertools
+    from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+
+    load_stages()
+    wanted = tuple(k for k in KINDS if k in set(targets))
+    note = progress or (lambda _msg: None)
+    base = {"preset": preset, "catalog": catalog, "outputs": (), **(options or {})}
+    n_workers = workers or default_workers()
+    Key = tuple[int, int, int]  # (colourway, kind, part) indices: the order of the outputs
+    results: dict[Key, list[Output]] = {}
+    running: dict[Future[list[Output]], Key] = {}
+    # Parts wait in a heap and go to the threads one by one, costliest first, so a stage that
+    # becomes ready late (preflight, once its PNG exists) still goes ahead of small ones.
+    ready: list[tuple[float, int, Key, Part]] = []
+    order = itertools.count()
+
+    def run(part: Part, cw_id: str) -> list[Output]:
+        note(f"{spec.slug}/{cw_id}: {part.label}")
+        return part.run()
+
+    def queue(ci: int, ki: int, options: dict[str, Any]) -> None:
+        parts = _parts(plate, colorways[ci], wanted[ki], options)
+        if not parts:
+            results[(ci, ki, 0)] = []
+        for pi, part in enumerate(parts):
+            heapq.heappush(ready, (-part.cost, next(order), (ci, ki, pi), part))
+
+    with ThreadPoolExecutor(n_workers, thread_name_prefix="teeprint") as pool:
+        try:
+            warm = [pool.submit(fn) for kind in wanted if kind in STAGE_WARMUPS
+                    for fn in STAGE_WARMUPS[kind](catalog, colorways, base)]
+            note(f"{spec.slug}: computing figure")
+            plate = draw_plate(catalog, spec, seed)
+            if "figure-data" in wanted:
+                results[(-1, KINDS.index("figure-data"), 0)] = [figure_data(plate)]
+            stages = [(ci, ki) for ci in range(len(colorways)) for ki, kind in enumerate(wanted)
+                      if kind != "figure-data"]
+            waiting = [(ci, ki) for ci, ki in stages if wanted[ki] in STAGE_NEEDS]
+            for ci, ki in stages:
+                if (ci, ki) not in waiting:
+                    queue(ci, ki, base)
+            while ready or running or waiting:
+                pending = {(ci, ki) for ci, ki, _ in running.values()} | {
+                    (ci, ki) for _, _, (ci, ki, _), _ in ready}
+                for ci, ki in list(waiting):
+                    needs = [wanted.index(k) for k in STAGE_NEEDS[wanted[ki]] if k in wanted]
+                    if not any((ci, n) in pending for n in needs):
+                        waiting.remove((ci, ki))
+                        made = tuple(o for (c, k, _), outs in sorted(results.items())
+                                     if c == ci and k < ki for o in outs)
+                        queue(ci, ki, {**base, "outputs": made})
+                while ready and len(running) < n_workers:
+                    _, _, key, part = heapq.heappop(ready)
+                    running[pool.submit(run, part, colorways[key[0]].id)] = key
+                if running:
+                    done, _ = wait(list(running), return_when=FIRST_COMPLETED)
+                    for fut in done:
+                        results[running.pop(fut)] = fut.result()
+            for warmed in warm:
+                warmed.result()
+        except BaseException:
+            for fut in running:
+                fut.cancel()
+            for warmed in warm:
+                warmed.cancel()
+            raise
+    return [o for key in sorted(results) for o in results[key]]
 
 
 def release(outputs: Sequence[Output]) -> tuple[list[Output], list[str]]:

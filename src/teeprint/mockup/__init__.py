@@ -16,16 +16,25 @@ scale for size L (the 15 in artboard on a 22 in chest).  Files are named
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from teeprint.errors import TeeprintError
+from teeprint.memo import once
 from teeprint.mockup import compose, garment, relief
-from teeprint.pipeline import EXTRA_STAGES, Output, file_stem
+from teeprint.pipeline import (
+    EXTRA_STAGES,
+    STAGE_PARTS,
+    STAGE_WARMUPS,
+    Output,
+    Part,
+    file_stem,
+)
 
 if TYPE_CHECKING:
     from teeprint.artwork import Artwork
@@ -61,23 +70,27 @@ GARMENT_SEED = "unisex-tee-l"
 _ARTS: dict[tuple[int, str], compose.PrintArt] = {}
 
 
+_ARTS_LOCK = threading.Lock()
+
+
 def _art(art: Artwork, colorway: Colorway) -> compose.PrintArt:
     key = (id(art), colorway.id)
-    hit = _ARTS.get(key)
-    if hit is not None and hit.artwork is art and hit.colorway == colorway:
-        return hit
-    handle = compose.PrintArt(art, colorway)
-    if len(_ARTS) >= 6:
-        _ARTS.pop(next(iter(_ARTS)))
-    _ARTS[key] = handle
-    return handle
+    with _ARTS_LOCK:
+        hit = _ARTS.get(key)
+        if hit is not None and hit.artwork is art and hit.colorway == colorway:
+            return hit
+        handle = compose.PrintArt(art, colorway)
+        if len(_ARTS) >= 6:
+            _ARTS.pop(next(iter(_ARTS)))
+        _ARTS[key] = handle
+        return handle
 
 
 def _place(artwork_w_pt: float, artwork_h_pt: float) -> tuple[float, float, float, float]:
     return garment.print_box_in(artwork_w_pt, artwork_h_pt)
 
 
-@lru_cache(maxsize=6)
+@once(maxsize=6)
 def _print_layer(art: compose.PrintArt, view: relief.View, seed_text: str,
                  box_in: tuple[float, float, float, float]) -> compose.PrintLayer:
     """The plate rasterised and displaced for a view; once per colourway and view."""
@@ -127,30 +140,43 @@ def _output(plate: Plate, colorway: Colorway, garment_id: str, view: str, m: Moc
                   {"garment": garment_id, "view": view})
 
 
-def mockups(plate: Plate, colorway: Colorway, garments: Sequence[Garment], *,
-            fmt: str = "jpeg", views: Sequence[str] = VIEWS, size_px: int = SIZE_PX,
-            progress: Callable[[str], None] | None = None) -> list[Output]:
-    """Every view of one colourway: a front per garment, a close-up on the first garment and
-    the plate card (named after the colourway's reference garment)."""
+def mockup_parts(plate: Plate, colorway: Colorway, garments: Sequence[Garment], *,
+                 fmt: str = "jpeg", views: Sequence[str] = VIEWS, size_px: int = SIZE_PX
+                 ) -> list[Part]:
+    """Every view of one colourway as independent parts: a front per garment, a close-up on
+    the first garment and the plate card (named after the colourway's reference garment)."""
     if fmt not in FORMATS:
         msg = f"--format {fmt!r} is not an image format; choose one of {', '.join(FORMATS)}"
         raise TeeprintError(msg)
+    parts: list[Part] = []
+    if "front" in views:
+        def one_front(g: Garment) -> list[Output]:
+            return [_output(plate, colorway, g.id, "front", front(plate, colorway, g, size_px),
+                            fmt)]
+
+        for g in garments:
+            parts.append(Part(partial(one_front, g), f"mockup front on {g.id}", 0.15))
+    if "closeup" in views and garments:
+        g0 = garments[0]
+        parts.append(Part(lambda: [_output(plate, colorway, g0.id, "closeup",
+                                           closeup(plate, colorway, g0, size_px), fmt)],
+                          f"mockup close-up on {g0.id}", 0.8))
+    if "plate" in views:
+        parts.append(Part(lambda: [_output(plate, colorway, colorway.garment, "plate",
+                                           plate_card(plate, colorway, size_px), fmt)],
+                          "mockup plate card", 0.4))
+    return parts
+
+
+def mockups(plate: Plate, colorway: Colorway, garments: Sequence[Garment], *,
+            fmt: str = "jpeg", views: Sequence[str] = VIEWS, size_px: int = SIZE_PX,
+            progress: Callable[[str], None] | None = None) -> list[Output]:
+    """Every view of one colourway (see :func:`mockup_parts`), one after the other."""
     note = progress or (lambda _msg: None)
     outs: list[Output] = []
-    if "front" in views:
-        for g in garments:
-            note(f"{plate.spec.slug}/{colorway.id}: mockup front on {g.id}")
-            outs.append(_output(plate, colorway, g.id, "front",
-                                front(plate, colorway, g, size_px), fmt))
-    if "closeup" in views and garments:
-        g = garments[0]
-        note(f"{plate.spec.slug}/{colorway.id}: mockup close-up on {g.id}")
-        outs.append(_output(plate, colorway, g.id, "closeup",
-                            closeup(plate, colorway, g, size_px), fmt))
-    if "plate" in views:
-        note(f"{plate.spec.slug}/{colorway.id}: mockup plate card")
-        outs.append(_output(plate, colorway, colorway.garment, "plate",
-                            plate_card(plate, colorway, size_px), fmt))
+    for part in mockup_parts(plate, colorway, garments, fmt=fmt, views=views, size_px=size_px):
+        note(f"{plate.spec.slug}/{colorway.id}: {part.label}")
+        outs.extend(part.run())
     return outs
 
 
@@ -190,34 +216,72 @@ def assign_garments(catalog: Catalog, spec: Specimen, colorways: Sequence[Colorw
 def render_specimen(catalog: Catalog, spec: Specimen, asked: Sequence[str] = (), *,
                     fmt: str = "jpeg", progress: Callable[[str], None] | None = None
                     ) -> list[Output]:
-    """Mockups of a specimen in all its colourways, for the ``teeprint mockup`` command."""
-    from teeprint.pipeline import draw_plate
+    """Mockups of a specimen in all its colourways, for the ``teeprint mockup`` command (the
+    views are drawn side by side by :func:`teeprint.pipeline.render`)."""
+    from teeprint.pipeline import render
 
     if fmt not in FORMATS:
         msg = f"--format {fmt!r} is not an image format; choose one of {', '.join(FORMATS)}"
         raise TeeprintError(msg)
     colorways = catalog.resolve_colorways(spec)
     plan = assign_garments(catalog, spec, colorways, asked)
-    plate = draw_plate(catalog, spec)
-    outs: list[Output] = []
-    for cw in colorways:
-        if cw.id in plan:
-            outs.extend(mockups(plate, cw, plan[cw.id], fmt=fmt, progress=progress))
-    return outs
+    return render(catalog, spec, [cw for cw in colorways if cw.id in plan], targets=("mockup",),
+                  options={"catalog": catalog, "garments": tuple(asked), "mockup_format": fmt},
+                  progress=progress)
 
 
-def stage(plate: Plate, colorway: Colorway, options: dict[str, Any]) -> list[Output]:
-    """The ``mockup`` writer of :func:`teeprint.pipeline.render`.
+def _catalog(options: dict[str, Any]) -> Catalog:
+    from teeprint.catalog import Catalog
+
+    found: Catalog | None = options.get("catalog")
+    return found if found is not None else Catalog.load()
+
+
+def _garments(options: dict[str, Any], plate: Plate, colorway: Colorway) -> list[Garment]:
+    """The garments a colourway shows: those it prints on that no earlier colourway of the
+    specimen already shows (so each garment has one front), kept to ``options["garments"]``."""
+    catalog = _catalog(options)
+    only = tuple(options.get("garments") or ())
+    listed = catalog.resolve_colorways(plate.spec)
+    if colorway.id not in {cw.id for cw in listed}:  # a colourway the specimen does not list
+        return garments_of(catalog, colorway, only)
+    return assign_garments(catalog, plate.spec, listed, only).get(colorway.id, [])
+
+
+def stage_parts(plate: Plate, colorway: Colorway, options: dict[str, Any]) -> list[Part]:
+    """The ``mockup`` writer of :func:`teeprint.pipeline.render`, one part per view.
 
     Options: ``catalog`` (to resolve garment colours; the default archive otherwise),
     ``mockup_format`` (jpeg, png or webp) and ``garments`` (ids to keep).
     """
-    from teeprint.catalog import Catalog
+    return mockup_parts(plate, colorway, _garments(options, plate, colorway),
+                        fmt=str(options.get("mockup_format", "jpeg")))
 
-    catalog = options.get("catalog") or Catalog.load()
+
+def stage(plate: Plate, colorway: Colorway, options: dict[str, Any]) -> list[Output]:
+    """The ``mockup`` stage in one call (see :func:`stage_parts`)."""
+    return [out for part in stage_parts(plate, colorway, options) for out in part.run()]
+
+
+def warmups(catalog: Catalog, colorways: Sequence[Colorway], options: dict[str, Any]
+            ) -> list[Callable[[], object]]:
+    """The lit garment of every view and the plate cards' ground, which need no plate: a render
+    builds them while the recipe runs.  Views and cards of garments no colourway shows are
+    not built."""
+    from teeprint.plate import ARTBOARD_H_PT, ARTBOARD_W_PT
+
+    size = SIZE_PX
+    box = _place(ARTBOARD_W_PT, ARTBOARD_H_PT)
+    jobs: list[Callable[[], object]] = []
     only = tuple(options.get("garments") or ())
-    return mockups(plate, colorway, garments_of(catalog, colorway, only),
-                   fmt=str(options.get("mockup_format", "jpeg")))
+    shown = [cw for cw in colorways if garments_of(_catalog(options), cw, only)]
+    if shown:
+        jobs.append(lambda: compose.scene(relief.closeup_view(box, size), GARMENT_SEED))
+        jobs.append(lambda: compose.scene(relief.front_view(size), GARMENT_SEED))
+    for cw in colorways:
+        jobs.append(partial(compose.card_base, ARTBOARD_W_PT, ARTBOARD_H_PT, cw.garment_hex,
+                            GARMENT_SEED, size))
+    return jobs
 
 
 def clear_caches() -> None:
@@ -228,8 +292,11 @@ def clear_caches() -> None:
     compose.scene.cache_clear()
     compose.heather_index.cache_clear()
     compose.card_base.cache_clear()
+    compose.card_scene.cache_clear()
     compose._fibres.cache_clear()
     relief.fields.cache_clear()
 
 
 EXTRA_STAGES["mockup"] = stage
+STAGE_PARTS["mockup"] = stage_parts
+STAGE_WARMUPS["mockup"] = warmups

@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from teeprint.catalog import hex_rgb
+from teeprint.memo import once
 from teeprint.mockup import fabric, relief
 
 if TYPE_CHECKING:
@@ -200,7 +201,7 @@ def backdrop(view: relief.View, light: np.ndarray, shadow: np.ndarray,
     return lut[shade_index(np.log(np.clip(mult, 1e-3, None)))]
 
 
-@lru_cache(maxsize=4)
+@once(maxsize=4)
 def scene(view: relief.View, seed_text: str) -> Scene:
     """Build (once per process) the colour-independent parts of a view."""
     surf = relief.surface(view, seed_text)
@@ -221,7 +222,7 @@ def scene(view: relief.View, seed_text: str) -> Scene:
                  box_alpha.ravel()[edge_box].astype(np.float32), ground, seed_text)
 
 
-@lru_cache(maxsize=4)
+@once(maxsize=4)
 def heather_index(view: relief.View, seed_text: str) -> np.ndarray:
     """Heather level per pixel of the scene's garment box, as an offset into the LUT."""
     sc = scene(view, seed_text)
@@ -344,7 +345,7 @@ def displace(rgba: np.ndarray, dx_px: np.ndarray, dy_px: np.ndarray, ppi: float
     return out[..., :3], out[..., 3]
 
 
-@lru_cache(maxsize=4)
+@once(maxsize=4)
 def _fibres(view: relief.View, seed_text: str, shape: tuple[int, int]) -> np.ndarray:
     """Where fibre tips break the ink, for a print region of a view (the same for every plate)."""
     return fabric.heather_weight(shape, view.ppi, 0.12, fabric.rng(seed_text, f"fibres-{view.name}"))
@@ -390,14 +391,17 @@ def apply_print(image: np.ndarray, layer: PrintLayer, garment_hex: str) -> np.nd
     dark = is_dark(garment_hex)
     ground = np.array(hex_rgb(garment_hex), np.float32) / 255.0
     mix = INK_GROUND_MIX_DARK if dark else INK_GROUND_MIX_LIGHT
-    ink = (layer.rgb * (1 - mix) + ground * mix) * layer.shade[..., None]
     alpha = layer.alpha
     if dark:
         alpha = alpha * (1.0 - FIBRILLATION_DARK * layer.fibres)
+    inked = alpha > 0  # line art covers a fraction of its box: mix only where there is ink
+    if not inked.any():
+        return alpha
     region = image[layer.rows, layer.cols, :3]
-    base = region.astype(np.float32) / 255.0
-    out = base + (np.clip(ink, 0.0, 1.0) - base) * alpha[..., None]
-    region[...] = np.clip(np.rint(out * 255.0), 0, 255).astype(np.uint8)
+    ink = (layer.rgb[inked] * (1 - mix) + ground * mix) * layer.shade[inked][:, None]
+    base = region[inked].astype(np.float32) / 255.0
+    out = base + (np.clip(ink, 0.0, 1.0) - base) * alpha[inked][:, None]
+    region[inked] = np.clip(np.rint(out * 255.0), 0, 255).astype(np.uint8)
     return alpha
 
 
@@ -429,10 +433,22 @@ class CardBase:
     box: tuple[float, float, float, float]
 
 
-@lru_cache(maxsize=4)
-def card_base(width_pt: float, height_pt: float, ground_hex: str, seed_text: str,
-              size_px: int) -> CardBase:
-    """Build (once per process and ground colour) the card lying on the linen.
+@dataclass(frozen=True)
+class CardScene:
+    """The plate card's colour-free parts: its coverage, the light on the paper (as shading
+    levels) and the linen around it."""
+
+    alpha: np.ndarray  # float32 (h, w), the card's coverage
+    shade: np.ndarray  # float32 (h, w), the light on the paper
+    index: np.ndarray  # uint16 (h, w), shading level of the paper
+    ground: np.ndarray  # float32 (h, w, 3), the linen with the card's shadow, sRGB 0..255
+    view: relief.View
+    box: tuple[float, float, float, float]
+
+
+@once(maxsize=2)
+def card_scene(width_pt: float, height_pt: float, seed_text: str, size_px: int) -> CardScene:
+    """Build (once per process) the card lying on the linen, whatever its colour.
 
     Card coordinates are inches from the card's top-left corner; the artboard sits at the
     margin, at true proportions.
@@ -460,13 +476,21 @@ def card_base(width_pt: float, height_pt: float, ground_hex: str, seed_text: str
     dim = np.maximum.outer(np.clip(1 - (card_h - ys) / edge, 0, 1),
                            np.clip(1 - (card_w - xs) / edge, 0, 1))
     shade = (paper * light * (1.0 + 0.10 * lit) * (1.0 - 0.25 * dim)).astype(np.float32)
-    idx = shade_index(np.log(np.clip(shade, 1e-3, None)))
-    card_rgb = garment_lut(ground_hex, None)[idx]
+    index = shade_index(np.log(np.clip(shade, 1e-3, None)))
     shadow = contact_shadow(alpha, ppi, CARD_LIFT_IN)
     ground = backdrop(view, light, shadow, seed_text)[..., :3].astype(np.float32)
+    return CardScene(alpha, shade, index, ground, view, (m, m, art_w, art_h))
+
+
+@once(maxsize=4)
+def card_base(width_pt: float, height_pt: float, ground_hex: str, seed_text: str,
+              size_px: int) -> CardBase:
+    """The card in one ground colour on the linen (once per process and colour)."""
+    sc = card_scene(width_pt, height_pt, seed_text, size_px)
+    card_rgb = garment_lut(ground_hex, None)[sc.index]
     card_rgb = card_rgb.view(np.uint8).reshape(*card_rgb.shape, 4)[..., :3]
-    rgb = ground + (card_rgb.astype(np.float32) - ground) * alpha[..., None]
-    return CardBase(rgb, alpha, shade, view, (m, m, art_w, art_h))
+    rgb = sc.ground + (card_rgb.astype(np.float32) - sc.ground) * sc.alpha[..., None]
+    return CardBase(rgb, sc.alpha, sc.shade, sc.view, sc.box)
 
 
 def card(art: PrintArt, width_pt: float, height_pt: float, ground_hex: str, seed_text: str,

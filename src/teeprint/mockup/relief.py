@@ -13,10 +13,10 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from functools import lru_cache
 
 import numpy as np
 
+from teeprint.memo import once
 from teeprint.mockup import fabric, garment
 
 #: Coarse grid of the smooth relief: pixels per inch, and its window in garment inches.
@@ -171,7 +171,7 @@ def _armpit_folds(gen: np.random.Generator, side: int) -> list[tuple[float, floa
     return folds
 
 
-@lru_cache(maxsize=4)
+@once(maxsize=4)
 def fields(seed_text: str) -> Fields:
     """Build the smooth relief of the tee for one specimen (noise seeded from its slug)."""
     from scipy.ndimage import distance_transform_edt, gaussian_filter

@@ -13,11 +13,20 @@ knockouts, underbase), :mod:`.halftone` (the dot screen), :mod:`.pdf`, :mod:`.fi
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from teeprint.artwork import Shape
 from teeprint.catalog import roman
-from teeprint.pipeline import EXTRA_STAGES, Output, Plate, file_stem
+from teeprint.memo import once
+from teeprint.pipeline import (
+    EXTRA_STAGES,
+    STAGE_PARTS,
+    Output,
+    Part,
+    Plate,
+    file_stem,
+)
 from teeprint.separate.plates import (
     Page,
     ScreenSettings,
@@ -61,9 +70,24 @@ def _typesetter(catalog: Catalog | None) -> Typesetter:
 
 
 def job(plate: Plate, colorway: Colorway, options: dict[str, Any]) -> Job:
-    """Plates, page, marks and labels of a colourway (validates the screen options)."""
+    """Plates, page, marks and labels of a colourway (validates the screen options).
+
+    The PDF and every film of a colourway share one job: its labels are typeset once.
+    """
     catalog: Catalog | None = options.get("catalog")
     settings = ScreenSettings.from_options(options, catalog.settings.print if catalog else None)
+    return _job(plate, colorway, settings, catalog)[0]
+
+
+def _job_key(plate: Plate, colorway: Colorway, settings: ScreenSettings,
+             catalog: Catalog | None) -> tuple[Any, ...]:
+    # By identity (the plate and catalog are held by the cached value, so ids stay unique).
+    return (id(plate), colorway.model_dump_json(), settings, id(catalog))
+
+
+@once(maxsize=4, key=_job_key)
+def _job(plate: Plate, colorway: Colorway, settings: ScreenSettings, catalog: Catalog | None
+         ) -> tuple[Job, Catalog | None]:
     art = plate.artwork
     plates = tuple(plate_list(art, colorway))
     page = Page(art.width_pt, art.height_pt)
@@ -86,7 +110,7 @@ def job(plate: Plate, colorway: Colorway, options: dict[str, Any]) -> Job:
     info = {"title": f"{art.title} — separations, {colorway.name}",
             "author": catalog.settings.shop.brand if catalog else "",
             "subject": f"{spec.slug} / {colorway.id}: {names}"}
-    return Job(plate, colorway, settings, plates, page, marks, labels, info)
+    return Job(plate, colorway, settings, plates, page, marks, labels, info), catalog
 
 
 def separation_pdf_stage(plate: Plate, colorway: Colorway, options: dict[str, Any]) -> list[Output]:
@@ -105,35 +129,54 @@ def separation_pdf_stage(plate: Plate, colorway: Colorway, options: dict[str, An
                     "underbase": has_underbase})]
 
 
-def film_stage(plate: Plate, colorway: Colorway, options: dict[str, Any]) -> list[Output]:
-    """The ``film`` stage: one bitonal PNG per plate, underbase first."""
+def film_parts(plate: Plate, colorway: Colorway, options: dict[str, Any]) -> list[Part]:
+    """The ``film`` stage cut into one part per plate, so the films of a colourway are
+    screened and encoded side by side (they share one rasterisation of the inks)."""
+    from teeprint.memo import once
     from teeprint.separate.films import encode_film, film_pixels, marks_pixels
     from teeprint.separate.layers import layers
 
     j = job(plate, colorway, options)
+    s = j.settings
     if not j.plates:
         return []
-    s = j.settings
-    layer_set = layers(plate.artwork, colorway, s.film_dpi)
-    marks = marks_pixels(j.marks, layer_set, s)
 
-    def one(i: int) -> Output:
+    @once(maxsize=1)
+    def marks() -> Any:
+        return marks_pixels(j.marks, layers(plate.artwork, colorway, s.film_dpi), s)
+
+    def one(i: int) -> list[Output]:
+        layer_set = layers(plate.artwork, colorway, s.film_dpi)
         raster = layer_set.plates[i - 1]
         p = raster.plate
-        ink = film_pixels(raster, layer_set, s, marks, j.labels[p.name])
+        ink = film_pixels(raster, layer_set, s, marks(), j.labels[p.name])
         name = file_stem(plate.spec.slug, colorway.id, f"film-{i}-{plate_slug(p)}") + ".png"
         h, w = ink.shape
-        return Output(name, "film", encode_film(ink, s.film_dpi), colorway.id, w, h, s.film_dpi,
-                      {"ink": p.ink_id or "underbase", "separation": p.name, "plate_index": i,
-                       "plates": len(layer_set.plates), "lpi": s.lpi, "angle": s.angle_deg})
+        return [Output(name, "film", encode_film(ink, s.film_dpi), colorway.id, w, h,
+                       s.film_dpi,
+                       {"ink": p.ink_id or "underbase", "separation": p.name, "plate_index": i,
+                        "plates": len(layer_set.plates), "lpi": s.lpi, "angle": s.angle_deg})]
 
-    # Screening and PNG encoding run in numpy, cairo and zlib, which release the GIL: two
-    # plates at a time use both cores.  Results keep print order whatever finishes first.
-    from concurrent.futures import ThreadPoolExecutor
+    return [Part(partial(one, i), f"film {i}/{len(j.plates)} {p.name}", 0.6)
+            for i, p in enumerate(j.plates, start=1)]
 
-    with ThreadPoolExecutor(max_workers=2) as pool:
-        return list(pool.map(one, range(1, len(layer_set.plates) + 1)))
+
+def film_stage(plate: Plate, colorway: Colorway, options: dict[str, Any]) -> list[Output]:
+    """The ``film`` stage: one bitonal PNG per plate, underbase first."""
+    return [out for part in film_parts(plate, colorway, options) for out in part.run()]
+
+
+def separation_pdf_parts(plate: Plate, colorway: Colorway, options: dict[str, Any]) -> list[Part]:
+    """The PDF as one part; a dark colourway's is costly (it rasterises and chokes the
+    underbase that its films then reuse), so it is started first."""
+    dark = any(p.is_underbase for p in plate_list(plate.artwork, colorway))
+    return [Part(lambda: separation_pdf_stage(plate, colorway, options), "separation PDF",
+                 2.0 if dark else 0.3)]
 
 
 EXTRA_STAGES["separation-pdf"] = separation_pdf_stage
 EXTRA_STAGES["film"] = film_stage
+STAGE_PARTS["separation-pdf"] = separation_pdf_parts
+STAGE_PARTS["film"] = film_parts
+
+

@@ -7,7 +7,6 @@ slug margin.  Films are written in print order, underbase first.
 
 from __future__ import annotations
 
-import io
 from collections.abc import Sequence
 
 import numpy as np
@@ -60,9 +59,6 @@ def marks_pixels(marks: Sequence[Shape], layer_set: Layers, settings: ScreenSett
 
 def encode_film(ink: np.ndarray, dpi: int) -> bytes:
     """A 1-bit PNG (black = ink, white = clear) with its resolution in ``pHYs``."""
-    from PIL import Image
+    from teeprint.raster import encode_bilevel_png
 
-    img = Image.fromarray(~ink)  # a bool array becomes a mode "1" image; True is white
-    out = io.BytesIO()
-    img.save(out, "PNG", dpi=(dpi, dpi), optimize=False, compress_level=6)
-    return out.getvalue()
+    return encode_bilevel_png(ink, dpi, level=6)

@@ -18,7 +18,6 @@ import numpy as np
 from teeprint.separate.plates import DROPOUT_TINT, SOLID_TINT
 
 _LUT_BINS = 8192
-_BLOCK_ROWS = 512
 
 
 @lru_cache(maxsize=1)
@@ -35,29 +34,40 @@ def _rank_lut(samples: int = 1024) -> np.ndarray:
     return (np.searchsorted(table, levels, side="right") / table.size).astype(np.float32)
 
 
-def thresholds(r0: int, r1: int, c0: int, c1: int, lpi: float, angle_deg: float,
-               dpi: float) -> np.ndarray:
-    """Thresholds in [0, 1) for the page pixels ``[r0:r1, c0:c1]``; a pixel inks below its tint.
+def _spot(rows: np.ndarray, cols: np.ndarray, lpi: float, angle_deg: float,
+          dpi: float) -> np.ndarray:
+    """The cosine spot function at page pixels (broadcasting row and column indices).
 
     The angle is counter-clockwise from the horizontal as the film is seen (rows grow
-    downwards).  The cosine spot function of the rotated cell coordinates u, v is separable in
-    x and y (cos(a + b) = cos a cos b - sin a sin b), so a block costs a few multiplications per
-    pixel and no trigonometry.
+    downwards).  The spot function of the rotated cell coordinates u, v is separable in x and
+    y (cos(a + b) = cos a cos b - sin a sin b), so the trigonometry is done once per row and
+    once per column and a pixel costs a few multiplications.
     """
     cell_px = dpi / lpi
     th = math.radians(angle_deg)
-    x = (np.arange(c0, c1, dtype=np.float64) + 0.5)[None, :]
-    y = -(np.arange(r0, r1, dtype=np.float64) + 0.5)[:, None]
     k = 2 * math.pi / cell_px
+    xs = np.arange(int(cols.max()) + 1 if cols.size else 0, dtype=np.float64) + 0.5
+    ys = -(np.arange(int(rows.max()) + 1 if rows.size else 0, dtype=np.float64) + 0.5)
     # u = (x cos + y sin) / cell ; v = (-x sin + y cos) / cell
-    ax, by = k * x * math.cos(th), k * y * math.sin(th)
-    cx, dy = -k * x * math.sin(th), k * y * math.cos(th)
-    cos_u = (np.cos(ax) * np.cos(by) - np.sin(ax) * np.sin(by)).astype(np.float32)
-    cos_v = (np.cos(cx) * np.cos(dy) - np.sin(cx) * np.sin(dy)).astype(np.float32)
-    spot = (cos_u + cos_v) * np.float32(0.5)
+    ax, by = k * xs * math.cos(th), k * ys * math.sin(th)
+    cx, dy = -k * xs * math.sin(th), k * ys * math.cos(th)
+    cos_u = (np.cos(ax)[cols] * np.cos(by)[rows] - np.sin(ax)[cols] * np.sin(by)[rows])
+    cos_v = (np.cos(cx)[cols] * np.cos(dy)[rows] - np.sin(cx)[cols] * np.sin(dy)[rows])
+    return (cos_u.astype(np.float32) + cos_v.astype(np.float32)) * np.float32(0.5)
+
+
+def _rank(spot: np.ndarray) -> np.ndarray:
     idx = ((spot + np.float32(1.0)) * np.float32(_LUT_BINS / 2)).astype(np.int32)
     np.clip(idx, 0, _LUT_BINS - 1, out=idx)
     return np.float32(1.0) - _rank_lut()[idx]
+
+
+def thresholds(r0: int, r1: int, c0: int, c1: int, lpi: float, angle_deg: float,
+               dpi: float) -> np.ndarray:
+    """Thresholds in [0, 1) for the page pixels ``[r0:r1, c0:c1]``; a pixel inks below its tint."""
+    rows = np.arange(r0, r1)[:, None]
+    cols = np.arange(c0, c1)[None, :]
+    return _rank(_spot(rows, cols, lpi, angle_deg, dpi))
 
 
 def screen(cover: np.ndarray, tint_u8: np.ndarray, lpi: float, angle_deg: float,
@@ -66,8 +76,8 @@ def screen(cover: np.ndarray, tint_u8: np.ndarray, lpi: float, angle_deg: float,
 
     Tints below 10 % would not hold on the screen and above 90 % would fill in, so they are
     dropped and made solid here rather than left to chance on press.  Thresholds are computed
-    only over the rows and columns that hold mid tints, a block of rows at a time.  ``origin``
-    is the page pixel of ``cover[0, 0]`` when a window of the page is screened.
+    only at the pixels that hold mid tints.  ``origin`` is the page pixel of ``cover[0, 0]``
+    when a window of the page is screened.
     """
     lo = round(DROPOUT_TINT * 255)
     hi = round(SOLID_TINT * 255)
@@ -76,17 +86,13 @@ def screen(cover: np.ndarray, tint_u8: np.ndarray, lpi: float, angle_deg: float,
     rows = np.flatnonzero(mid.any(axis=1))
     if rows.size == 0:
         return ink
-    cols = np.flatnonzero(mid.any(axis=0))
-    c0, c1 = int(cols[0]), int(cols[-1]) + 1
-    for r0 in range(int(rows[0]), int(rows[-1]) + 1, _BLOCK_ROWS):
-        r1 = min(r0 + _BLOCK_ROWS, int(rows[-1]) + 1)
-        m = mid[r0:r1, c0:c1]
-        if not m.any():
-            continue
-        t = tint_u8[r0:r1, c0:c1].astype(np.float32) * np.float32(1 / 255)
-        oy, ox = origin
-        dots = thresholds(r0 + oy, r1 + oy, c0 + ox, c1 + ox, lpi, angle_deg, dpi) < t
-        ink[r0:r1, c0:c1] |= m & dots
+    r0 = int(rows[0])
+    rr, cc = np.nonzero(mid[r0:int(rows[-1]) + 1])
+    rr += r0
+    t = tint_u8[rr, cc].astype(np.float32) * np.float32(1 / 255)
+    oy, ox = origin
+    dots = _rank(_spot(rr + oy, cc + ox, lpi, angle_deg, dpi)) < t
+    ink[rr[dots], cc[dots]] = True
     return ink
 
 

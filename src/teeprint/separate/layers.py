@@ -11,13 +11,14 @@ PDF and the films cannot disagree.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from teeprint.artwork import Artwork, Shape, ink_layers, merge
+from teeprint.memo import once
 from teeprint.raster import paint_shape
 from teeprint.separate.plates import (
     DROPOUT_TINT,
@@ -68,43 +69,43 @@ class Layers:
                 slice(x0, x0 + round(self.page.art_w_pt * k)))
 
 
+def _a8(shapes: list[Shape], width_px: int, height_px: int, px_per_pt: float,
+        offset_pt: tuple[float, float], alpha: Callable[[Shape], float]) -> np.ndarray:
+    """One 8-bit cairo mask of shapes painted in order with the SOURCE operator."""
+    import cairocffi as cairo
+
+    stride = cairo.ImageSurface.format_stride_for_width(cairo.FORMAT_A8, width_px)
+    buf = np.zeros((height_px, stride), np.uint8)  # cairo draws into it: no copy out
+    surface = cairo.ImageSurface.create_for_data(buf, cairo.FORMAT_A8, width_px, height_px,
+                                                 stride)
+    ctx = cairo.Context(surface)
+    ctx.set_operator(cairo.OPERATOR_SOURCE)
+    ctx.scale(px_per_pt, px_per_pt)
+    ctx.translate(*offset_pt)
+    for s in shapes:
+        ctx.set_source_rgba(0, 0, 0, alpha(s))
+        paint_shape(ctx, s)
+    surface.flush()
+    surface.finish()
+    return np.ascontiguousarray(buf[:, :width_px])
+
+
 def rasterize_shapes(shapes: Iterable[Shape], width_px: int, height_px: int, px_per_pt: float,
                      offset_pt: tuple[float, float] = (0.0, 0.0)) -> tuple[np.ndarray, np.ndarray]:
     """Cover and tint masks (uint8, 0-255) of shapes of one ink, painted in order.
 
     Painting uses cairo's SOURCE operator, which replaces what lies under a shape (weighted by
     its anti-aliased coverage): a later shape of a plate wins, as in a PDF separation, and a
-    tint-0 shape knocks the ink out.  When every shape is solid the cover is the tint and one
-    8-bit mask is drawn; otherwise one ARGB pass carries both: alpha is the cover and red,
-    premultiplied, is tint x cover, so the paths are replayed once.
+    tint-0 shape knocks the ink out.  The cover is painted at full strength; when some shapes
+    are tints a second mask is painted at each shape's tint, which is tint x cover (a
+    premultiplied density).  Two 8-bit masks cost a third of one 32-bit ARGB surface.
     """
-    import cairocffi as cairo
-
     shapes = list(shapes)
-    need_tint = any(s.tint < 1.0 for s in shapes)
-    fmt_ = cairo.FORMAT_ARGB32 if need_tint else cairo.FORMAT_A8
-    surface = cairo.ImageSurface(fmt_, width_px, height_px)
-    ctx = cairo.Context(surface)
-    ctx.set_operator(cairo.OPERATOR_SOURCE)
-    ctx.scale(px_per_pt, px_per_pt)
-    ctx.translate(*offset_pt)
-    for s in shapes:
-        if need_tint:
-            ctx.set_source_rgba(s.tint, 0, 0, 1.0 if s.tint > 0 else 0.0)
-        else:
-            ctx.set_source_rgba(0, 0, 0, 1.0 if s.tint > 0 else 0.0)
-        paint_shape(ctx, s)
-    surface.flush()
-    stride = surface.get_stride()
-    buf = np.frombuffer(surface.get_data(), np.uint8)
-    if need_tint:  # little-endian ARGB32: bytes are B, G, R, A
-        px = buf.reshape(height_px, stride // 4, 4)[:, :width_px]
-        cover, tint = px[..., 3].copy(), px[..., 2].copy()
-    else:
-        cover = buf.reshape(height_px, stride)[:, :width_px].copy()
-        tint = cover
-    surface.finish()
-    return cover, tint
+    cover = _a8(shapes, width_px, height_px, px_per_pt, offset_pt,
+                lambda s: 1.0 if s.tint > 0 else 0.0)
+    if all(s.tint >= 1.0 or s.tint <= 0.0 for s in shapes):
+        return cover, cover
+    return cover, _a8(shapes, width_px, height_px, px_per_pt, offset_pt, lambda s: s.tint)
 
 
 def _density(cover_u8: np.ndarray, tint_u8: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -125,6 +126,31 @@ def disc(radius_px: float) -> np.ndarray:
     r = int(math.floor(radius_px))
     yy, xx = np.mgrid[-r:r + 1, -r:r + 1]
     return (xx * xx + yy * yy) <= radius_px * radius_px
+
+
+def dilate_disc(mask: np.ndarray, radius_px: float) -> np.ndarray:
+    """Binary dilation by the digital disc of a radius, as OR-ed shifted copies.
+
+    The disc is cut into rows: each row of half-width w is a run dilation of the mask by w
+    (built up one pixel at a time) shifted up and down by the row's offset.  For the small
+    discs of a choke's opening this is a dozen array operations, where a general dilation
+    would test every pixel of the complement against the whole disc.  Pixels beyond the
+    border count as empty, as in :func:`scipy.ndimage.binary_dilation`.
+    """
+    r = int(math.floor(radius_px))
+    h, w = mask.shape
+    runs = [mask]
+    for dx in range(1, r + 1):  # runs[k] = mask dilated along rows by k pixels
+        run = runs[-1].copy()
+        run[:, dx:] |= mask[:, :w - dx]
+        run[:, :w - dx] |= mask[:, dx:]
+        runs.append(run)
+    out = runs[r].copy()
+    for dy in range(1, r + 1):
+        run = runs[int(math.floor(math.sqrt(radius_px * radius_px - dy * dy)))]
+        out[dy:] |= run[:h - dy]
+        out[:h - dy] |= run[dy:]
+    return out
 
 
 def choke(mask: np.ndarray, radius_px: float, min_feature_px: float = 0.0,
@@ -151,12 +177,13 @@ def choke(mask: np.ndarray, radius_px: float, min_feature_px: float = 0.0,
     core = ndimage.binary_erosion(mask[r0:r1, c0:c1], structure=disc(radius_px + half),
                                   border_value=0)
     if half:
-        core = ndimage.binary_dilation(core, structure=disc(half))
+        core = dilate_disc(core, half)
     if min_area_px > 0 and core.any():
-        labels, n = ndimage.label(core)
-        small = np.bincount(labels.ravel(), minlength=n + 1) < min_area_px
-        small[0] = False
-        core &= ~small[labels]
+        labels, _ = ndimage.label(core)
+        for i, box in enumerate(ndimage.find_objects(labels), start=1):
+            mine = labels[box] == i  # an island's box is small next to the page
+            if int(mine.sum()) < min_area_px:
+                core[box] &= ~mine
     out = np.zeros_like(mask)
     out[r0:r1, c0:c1] = core
     return out
@@ -175,15 +202,8 @@ def build_layers(artwork: Artwork, colorway: Colorway, dpi: int) -> Layers:
     tops = [p for p in plates if not p.is_underbase]
     by_ink = dict(ink_layers(artwork, colorway))
     def raster(p: SepPlate) -> tuple[np.ndarray, np.ndarray]:
-        shapes = merge(by_ink[p.ink_id or ""])
-        key = (shapes, w_px, h_px, k)
-        hit = _INK_CACHE.get(key)
-        if hit is None:
-            hit = _density(*rasterize_shapes(shapes, w_px, h_px, k, (page.slug_pt, page.slug_pt)))
-            while len(_INK_CACHE) >= 4:
-                _INK_CACHE.pop(next(iter(_INK_CACHE)))
-            _INK_CACHE[key] = hit
-        return hit
+        return ink_raster(tuple(merge(by_ink[p.ink_id or ""])), w_px, h_px, k,
+                          (page.slug_pt, page.slug_pt))
 
     from concurrent.futures import ThreadPoolExecutor
 
@@ -213,22 +233,41 @@ def build_layers(artwork: Artwork, colorway: Colorway, dpi: int) -> Layers:
     return Layers(page, dpi, tuple(rasters))
 
 
-_CACHE: dict[tuple[Any, ...], Layers] = {}
-#: One ink's raster by its shapes: the light and dark colourways of a plate paint the same
-#: shapes per role, so the second colourway reuses the first one's rasters.
-_INK_CACHE: dict[tuple[Any, ...], tuple[np.ndarray, np.ndarray]] = {}
+def _layers_key(artwork: Artwork, colorway: Colorway, dpi: int) -> tuple[int, str, int]:
+    # By identity: hashing thousands of shapes per call would cost more than it saves.  The
+    # cached value holds the artwork, so its id cannot be reused while the entry lives.
+    return (id(artwork), colorway.model_dump_json(), dpi)
+
+
+@once(maxsize=2, key=_layers_key)
+def _layers(artwork: Artwork, colorway: Colorway, dpi: int) -> tuple[Artwork, Layers]:
+    return artwork, build_layers(artwork, colorway, dpi)
 
 
 def layers(artwork: Artwork, colorway: Colorway, dpi: int) -> Layers:
-    """:func:`build_layers`, remembered for the last artwork and colourway.
+    """:func:`build_layers`, computed once for the last artworks and colourways.
 
-    A render writes the PDF (which embeds the underbase) and then the films from the same
-    rasters; the cache makes that one rasterisation instead of two.
+    A render writes the PDF (which embeds the underbase) and the films from the same rasters,
+    on several threads: the first to ask computes them, the others wait and share the result.
     """
-    key = (artwork, colorway.model_dump_json(), dpi)
-    hit = _CACHE.get(key)
-    if hit is None:
-        if len(_CACHE) >= 2:
-            _CACHE.pop(next(iter(_CACHE)))
-        hit = _CACHE[key] = build_layers(artwork, colorway, dpi)
-    return hit
+    return _layers(artwork, colorway, dpi)[1]
+
+
+def _ink_key(shapes: tuple[Shape, ...], width_px: int, height_px: int, px_per_pt: float,
+             offset_pt: tuple[float, float]) -> tuple[Any, ...]:
+    return (shapes, width_px, height_px, px_per_pt, offset_pt)
+
+
+@once(maxsize=4, key=_ink_key)
+def ink_raster(shapes: tuple[Shape, ...], width_px: int, height_px: int, px_per_pt: float,
+               offset_pt: tuple[float, float]) -> tuple[np.ndarray, np.ndarray]:
+    """Binary cover and tint of one ink's shapes on the page grid, remembered: the light and
+    dark colourways of a plate paint the same shapes per role, so the second colourway
+    reuses the first one's rasters.  Callers must not modify the arrays."""
+    return _density(*rasterize_shapes(shapes, width_px, height_px, px_per_pt, offset_pt))
+
+
+def clear_caches() -> None:
+    """Forget the remembered rasters."""
+    _layers.cache_clear()
+    ink_raster.cache_clear()

@@ -1,0 +1,88 @@
+"""Compute-once caches for work shared between the threads of a render.
+
+A render runs its stages side by side (:func:`teeprint.pipeline.render`).  Several of them need
+the same expensive intermediate: the PDF and the films of a colourway share its ink rasters, every
+mockup of a view shares the lit garment.  :func:`functools.lru_cache` would let two threads that
+ask at the same moment both compute it; :func:`once` makes the second one wait for the first and
+take its result.  Entries are evicted oldest first beyond ``maxsize``; a call that raises leaves
+nothing behind, so the next call tries again.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Hashable
+from functools import update_wrapper
+from typing import Any, Generic, ParamSpec, TypeVar
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+_MISSING = object()
+
+
+class _Entry:
+    __slots__ = ("lock", "value")
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.value: Any = _MISSING
+
+
+class Once(Generic[P, R]):
+    """A function wrapped so that each key is computed once, by one thread, and remembered."""
+
+    def __init__(self, fn: Callable[P, R], maxsize: int,
+                 key: Callable[..., Hashable] | None) -> None:
+        self._fn = fn
+        self._maxsize = maxsize
+        self._key = key
+        self._lock = threading.Lock()
+        self._entries: OrderedDict[Hashable, _Entry] = OrderedDict()
+        update_wrapper(self, fn)
+
+    def __call__(self, *args: P.args, **kwargs: P.kwargs) -> R:
+        k = self._key(*args, **kwargs) if self._key else (args, tuple(sorted(kwargs.items())))
+        with self._lock:
+            entry = self._entries.get(k)
+            if entry is None:
+                entry = self._entries[k] = _Entry()
+                while len(self._entries) > self._maxsize:
+                    self._entries.popitem(last=False)
+            else:
+                self._entries.move_to_end(k)
+        with entry.lock:
+            if entry.value is _MISSING:
+                try:
+                    entry.value = self._fn(*args, **kwargs)
+                except BaseException:
+                    with self._lock:
+                        if self._entries.get(k) is entry:
+                            del self._entries[k]
+                    raise
+            value: R = entry.value
+            return value
+
+    def cache_clear(self) -> None:
+        """Forget every remembered result."""
+        with self._lock:
+            self._entries.clear()
+
+    def cache_len(self) -> int:
+        """How many results are remembered (or being computed)."""
+        with self._lock:
+            return len(self._entries)
+
+
+def once(maxsize: int = 8, key: Callable[..., Hashable] | None = None
+         ) -> Callable[[Callable[P, R]], Once[P, R]]:
+    """Decorator: remember up to ``maxsize`` results, computing each key once across threads.
+
+    ``key`` maps the call's arguments to the cache key (default: the arguments themselves,
+    which must then be hashable).
+    """
+    def wrap(fn: Callable[P, R]) -> Once[P, R]:
+        return Once(fn, maxsize, key)
+
+    return wrap
