@@ -1,6 +1,7 @@
 """Benchmark the separations: the spot PDF and the films of double-descent's dark colourway, the
-preflight stage, and ``teeprint render double-descent`` three ways: the spine only (SVG, PNG,
-data), the spine plus separations, films and preflight, and every default output.
+preflight stage, and ``teeprint render double-descent`` four ways: the spine only (SVG, PNG,
+data), the spine plus separations, films and preflight, the same on one thread (what running the
+stages side by side gains), and every default output.
 
 Run: ``python benchmarks/bench_separations.py [--repeat N]``.  Prints a table and writes
 ``benchmarks/results/separations.json``.  Each in-process figure is the median of N cold runs
@@ -13,6 +14,8 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
+import resource
 import statistics
 import subprocess
 import sys
@@ -78,19 +81,31 @@ def main() -> None:
 
     spine = ["master-svg", "print-png", "figure-data"]
     ours = [*spine, "separation-pdf", "film", "preflight"]
-    for key, only in (("render_spine_s", spine), ("render_with_separations_s", ours),
-                      ("render_all_s", [])):
-        runs = []
+    # As a user runs it: a fresh process, bytecode cached as an installed package has it
+    # (a first run writes the cache), default threads; then the same on one thread.
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+    for key, only, threads in (("render_spine_s", spine, None),
+                               ("render_with_separations_s", ours, None),
+                               ("render_with_separations_1_thread_s", ours, "1"),
+                               ("render_all_s", [], None)):
+        runs, cpu = [], []
+        run_env = {**env, **({"TEEPRINT_THREADS": threads} if threads else {})}
         with tempfile.TemporaryDirectory() as tmp:
+            cmd = [sys.executable, "-m", "teeprint", "--config", str(ROOT / "shop.toml"),
+                   "render", "double-descent", "--out", tmp,
+                   *[a for kind in only for a in ("--only", kind)]]
+            subprocess.run(cmd, check=True, capture_output=True, env=run_env)  # warm-up
             for _ in range(args.repeat):
+                before = resource.getrusage(resource.RUSAGE_CHILDREN)
                 t0 = time.perf_counter()
-                subprocess.run([sys.executable, "-m", "teeprint", "--config",
-                                str(ROOT / "shop.toml"), "render", "double-descent", "--out", tmp,
-                                *[a for kind in only for a in ("--only", kind)]],
-                               check=True, capture_output=True)
+                subprocess.run(cmd, check=True, capture_output=True, env=run_env)
                 runs.append(time.perf_counter() - t0)
+                after = resource.getrusage(resource.RUSAGE_CHILDREN)
+                cpu.append(after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime)
             written = sorted(p.name for p in (Path(tmp) / "double-descent").iterdir())
         results[key] = statistics.median(runs)
+        results[key[:-2] + "_min_s"] = min(runs)
+        results[key[:-2] + "_cpu_s"] = statistics.median(cpu)
         results[key[:-2] + "_files"] = len(written)
 
     width = max(len(k) for k in results)

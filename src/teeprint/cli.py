@@ -95,7 +95,8 @@ def render(
     preset: Annotated[str, typer.Option("--preset", help="DTG print size: 15x18 (4500x5400 px) or 12x16 (3600x4800 px).")] = "15x18",
     only: Annotated[list[str] | None, typer.Option("--only", help="Produce only these output kinds (repeatable).")] = None,
 ) -> None:
-    """Render one specimen to its master SVG, DTG print PNG, figure data and manifest."""
+    """Render one specimen: master SVG, DTG print PNG, spot-colour PDF, films, mockups, figure data,
+    preflight report and manifest (--only picks kinds)."""
     with guarded():
         _render_one(slug, colorway or [], out, seed, preset, only or [])
 
