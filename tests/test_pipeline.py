@@ -41,12 +41,19 @@ def test_threaded_render_matches_a_single_thread_byte_for_byte(catalog):
     assert kinds == sorted(kinds, key=pipeline.KINDS.index)
 
 
+def test_print_png_pixels_are_what_the_file_decodes_to(dd_plate, catalog):
+    # Preflight checks the pixels a render encoded instead of decoding its own file again.
+    png = pipeline.print_png(dd_plate, catalog.colorway("black"))
+    assert np.array_equal(np.asarray(Image.open(io.BytesIO(png.data))), png.pixels)
+
+
 def test_preflight_sees_its_own_colourways_print_png(catalog):
     spec = catalog.specimen("double-descent")
     cws = catalog.resolve_colorways(spec)
     outs = pipeline.render(catalog, spec, cws, targets=("print-png", "preflight"), workers=2)
     import json
 
+    assert all(o.pixels is None for o in outs)  # not kept once the render is done
     for cw in cws:
         report = json.loads(next(o.data for o in outs if o.kind == "preflight" and o.colorway == cw.id))
         png = next(o for o in outs if o.kind == "print-png" and o.colorway == cw.id)

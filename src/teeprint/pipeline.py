@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -40,6 +40,9 @@ class Output:
     height: int | None = None
     dpi: int | None = None
     extra: dict[str, Any] = field(default_factory=dict)
+    #: The image the writer encoded, while the render runs (preflight checks it instead of
+    #: decoding the file again); never written, and dropped before :func:`render` returns.
+    pixels: Any = field(default=None, compare=False, repr=False)
 
 
 @dataclass(frozen=True)
@@ -102,7 +105,7 @@ def print_png(plate: Plate, colorway: Colorway, preset_name: str = "15x18") -> O
     data = encode_png(rgba, preset.dpi)
     name = file_stem(plate.spec.slug, colorway.id, f"print-{preset.name}") + ".png"
     return Output(name, "print-png", data, colorway.id, preset.width_px, preset.height_px,
-                  preset.dpi, {"preset": preset.name})
+                  preset.dpi, {"preset": preset.name}, pixels=rgba)
 
 
 def figure_data(plate: Plate) -> Output:
@@ -255,7 +258,8 @@ def render(catalog: Catalog, spec: Specimen, colorways: Sequence[Colorway], *,
             for warmed in warm:
                 warmed.cancel()
             raise
-    return [o for key in sorted(results) for o in results[key]]
+    return [replace(o, pixels=None) if o.pixels is not None else o
+            for key in sorted(results) for o in results[key]]
 
 
 def release(outputs: Sequence[Output]) -> tuple[list[Output], list[str]]:

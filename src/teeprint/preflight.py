@@ -280,8 +280,13 @@ def _pixels(img: Any, data: bytes) -> np.ndarray:
 
 
 def check_png(data: bytes, colorway: Colorway | None, rules: PrintSettings,
-              expect_px: tuple[int, int] | None = None) -> tuple[list[Violation], dict[str, Any]]:
-    """Raster rules on a DTG print PNG: format, alpha hygiene, colours, size, blank art."""
+              expect_px: tuple[int, int] | None = None, pixels: np.ndarray | None = None
+              ) -> tuple[list[Violation], dict[str, Any]]:
+    """Raster rules on a DTG print PNG: format, alpha hygiene, colours, size, blank art.
+
+    ``pixels`` are the RGBA pixels the file was encoded from, when the caller has them (a
+    render): the file's chunks are still read, its pixels are not decoded again.
+    """
     import io
 
     from PIL import Image
@@ -312,7 +317,8 @@ def check_png(data: bytes, colorway: Colorway | None, rules: PrintSettings,
         out.append(Violation("png-format", "error",
                              f"the PNG is {img.width} x {img.height} px, the preset needs "
                              f"{expect_px[0]} x {expect_px[1]}"))
-    rgba = _pixels(img, data)
+    known = pixels is not None and img.mode == "RGBA" and pixels.shape == (img.height, img.width, 4)
+    rgba = pixels if known and pixels is not None else _pixels(img, data)
     alpha = rgba[..., 3]
     inked = alpha > 0
     if not inked.any():
@@ -400,7 +406,8 @@ def screens_of(artwork: Artwork, colorway: Colorway) -> tuple[str, ...]:
 
 def check_plate(plate: Plate, colorway: Colorway, rules: PrintSettings, *,
                 print_png: bytes | None = None, png_preset: str | None = None,
-                preset: str | None = None, lpi: float | None = None) -> Report:
+                preset: str | None = None, lpi: float | None = None,
+                png_pixels: np.ndarray | None = None) -> Report:
     """Preflight a drawn specimen in a colourway (and its print PNG when given)."""
     art = plate.artwork
     scale = min_print_scale(art.width_pt, art.height_pt, preset)
@@ -413,7 +420,8 @@ def check_plate(plate: Plate, colorway: Colorway, rules: PrintSettings, *,
         from teeprint.raster import PRESETS
 
         p = PRESETS[png_preset or "15x18"]
-        more, png_facts = check_png(print_png, colorway, rules, (p.width_px, p.height_px))
+        more, png_facts = check_png(print_png, colorway, rules, (p.width_px, p.height_px),
+                                    png_pixels)
         violations += more
         checks += ["file-size", "png-format", "partial-alpha", "stray-colour"]
         facts["print_png"] = png_facts
@@ -765,10 +773,11 @@ def preflight_stage(plate: Plate, colorway: Colorway, options: dict[str, Any]) -
     catalog: Catalog | None = options.get("catalog")
     rules = catalog.settings.print if catalog is not None else PrintSettings()
     preset = options.get("preset") or "15x18"
-    png = next((o.data for o in options.get("outputs", ()) if o.kind == "print-png"
+    png = next((o for o in options.get("outputs", ()) if o.kind == "print-png"
                 and o.colorway == colorway.id), None)
-    report = check_plate(plate, colorway, rules, print_png=png, png_preset=preset,
-                         lpi=options.get("lpi"))
+    report = check_plate(plate, colorway, rules, print_png=png.data if png else None,
+                         png_preset=preset, lpi=options.get("lpi"),
+                         png_pixels=png.pixels if png else None)
     name = file_stem(plate.spec.slug, colorway.id, "preflight") + ".json"
     return [Output(name, "preflight", report.to_json().encode(), colorway.id,
                    extra={"ok": report.ok, "errors": len(report.errors),
