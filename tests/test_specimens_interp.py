@@ -12,7 +12,7 @@ import math
 
 import numpy as np
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from teeprint import motifs, recipes
@@ -316,6 +316,9 @@ panel_kinds = st.sampled_from(["dots", "bars", "rows"])
        labels=st.booleans(), x=st.floats(0.0, 0.88), w=st.floats(0.12, 1.0), y=st.floats(0.0, 0.88),
        h=st.floats(0.12, 1.0), seed=st.integers(0, 999), transpose=st.booleans(),
        dot_scale=st.floats(0.3, 1.0), accent=st.booleans())
+# A narrow panel at the right: the last upright column label is wider than its cell.
+@example(rows=1, cols=11, kind="dots", signed=False, labels=True, x=0.78125, w=1.0, y=0.0, h=1.0,
+         seed=0, transpose=False, dot_scale=1.0, accent=False)
 def test_matrix_panels_stay_in_their_box(ts, rows, cols, kind, signed, labels, x, w, y, h, seed,
                                          transpose, dot_scale, accent):
     rng = np.random.default_rng(seed)

@@ -444,8 +444,13 @@ def draw_panel(data: FigureData, p: Panel, box: Box, ts: Typesetter,
                 label = ts.line(col_labels[j], "mono", TICK_PT, xc + TICK_PT * 0.35, grid.y - pad - 8)
                 shapes.append(rotated(label, 90.0, xc + TICK_PT * 0.35, grid.y - pad - 8))
             else:
-                shapes.append(ts.line(col_labels[j], "mono", TICK_PT, xc, grid.y - pad - 10,
-                                      anchor="middle"))
+                label = ts.line(col_labels[j], "mono", TICK_PT, xc, grid.y - pad - 10,
+                                anchor="middle")
+                # A label wider than its cell may reach past the panel at either end (labels
+                # can span several cells when only every k-th is set): pull it back inside.
+                x0, _, x1, _ = label.bbox
+                dx = min(0.0, box.right - x1) or max(0.0, box.x - x0)
+                shapes.append(_shift(label, dx, 0.0) if dx else label)
             ticks.move(xc, grid.y - pad).line(xc, grid.y - pad - 4)
     if not ticks.empty:
         shapes.append(stroke(ticks, HAIR_PT, cap="butt"))
