@@ -17,19 +17,17 @@ from teeprint.separate.layers import Layers, PlateRaster, _density, rasterize_sh
 from teeprint.separate.plates import ScreenSettings
 
 
-def _extras(shapes: Sequence[Shape], layer_set: Layers, settings: ScreenSettings) -> np.ndarray:
-    """Marks or a label rasterised on the page grid and screened like the plate.
-
-    Only the window the shapes occupy is drawn (they sit in the slug margin), then placed on
-    the page; the screen keeps page coordinates so its dots line up with the art's.
-    """
+def _window(shapes: Sequence[Shape], layer_set: Layers, settings: ScreenSettings
+            ) -> tuple[tuple[slice, slice], np.ndarray]:
+    """Marks or a label rasterised on the page grid and screened like the plate: the window of
+    the page the shapes occupy (they sit in the slug margin) and its ink.  The screen keeps page
+    coordinates, so its dots line up with the art's."""
     import math
 
     k = layer_set.px_per_pt
     h, w = layer_set.plates[0].cover.shape
-    page = np.zeros((h, w), bool)
     if not shapes:
-        return page
+        return (slice(0, 0), slice(0, 0)), np.zeros((0, 0), bool)
     boxes = np.array([s.bbox for s in shapes], float)
     c0 = max(int(math.floor(boxes[:, 0].min() * k)) - 2, 0)
     r0 = max(int(math.floor(boxes[:, 1].min() * k)) - 2, 0)
@@ -37,24 +35,25 @@ def _extras(shapes: Sequence[Shape], layer_set: Layers, settings: ScreenSettings
     r1 = min(int(math.ceil(boxes[:, 3].max() * k)) + 2, h)
     cover_u8, tint_u8 = rasterize_shapes(shapes, c1 - c0, r1 - r0, k, (-c0 / k, -r0 / k))
     cover, tint = _density(cover_u8, tint_u8)
-    page[r0:r1, c0:c1] = screen(cover, tint, settings.lpi, settings.angle_deg, layer_set.dpi,
-                                (r0, c0))
-    return page
+    ink = screen(cover, tint, settings.lpi, settings.angle_deg, layer_set.dpi, (r0, c0))
+    return (slice(r0, r1), slice(c0, c1)), ink
+
+
+Window = tuple[tuple[slice, slice], np.ndarray]
 
 
 def film_pixels(raster: PlateRaster, layer_set: Layers, settings: ScreenSettings,
-                marks: np.ndarray, label: Sequence[Shape]) -> np.ndarray:
+                marks: Window, label: Sequence[Shape]) -> np.ndarray:
     """The film of one plate as a bool array (True = opaque black = ink)."""
     ink = screen(raster.cover, raster.tint, settings.lpi, settings.angle_deg, layer_set.dpi)
-    ink |= marks
-    if label:
-        ink |= _extras(label, layer_set, settings)
+    for box, window in (marks, _window(label, layer_set, settings)):
+        ink[box] |= window
     return ink
 
 
-def marks_pixels(marks: Sequence[Shape], layer_set: Layers, settings: ScreenSettings) -> np.ndarray:
-    """The marks every film carries, rasterised once."""
-    return _extras(marks, layer_set, settings)
+def marks_pixels(marks: Sequence[Shape], layer_set: Layers, settings: ScreenSettings) -> Window:
+    """The marks every film carries, rasterised once (their window of the page and its ink)."""
+    return _window(marks, layer_set, settings)
 
 
 def encode_film(ink: np.ndarray, dpi: int) -> bytes:
