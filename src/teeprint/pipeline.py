@@ -219,10 +219,11 @@ def render(catalog: Catalog, spec: Specimen, colorways: Sequence[Colorway], *,
         for pi, part in enumerate(parts):
             heapq.heappush(ready, (-part.cost, next(order), (ci, ki, pi), part))
 
+    warm: list[Future[object]] = []
     with ThreadPoolExecutor(n_workers, thread_name_prefix="teeprint") as pool:
         try:
-            warm = [pool.submit(fn) for kind in wanted if kind in STAGE_WARMUPS
-                    for fn in STAGE_WARMUPS[kind](catalog, colorways, base)]
+            warm += [pool.submit(fn) for kind in wanted if kind in STAGE_WARMUPS
+                     for fn in STAGE_WARMUPS[kind](catalog, colorways, base)]
             note(f"{spec.slug}: computing figure")
             plate = draw_plate(catalog, spec, seed)
             if "figure-data" in wanted:
