@@ -187,6 +187,66 @@ def test_row_run_dilation_equals_scipy(radius, seed, density):
                           ndimage.binary_dilation(mask, structure=disc(radius)))
 
 
+@settings(max_examples=25, deadline=None)
+@given(radius=st.floats(0.5, 7.0), seed=st.integers(0, 10_000), density=st.floats(0.3, 1.0))
+def test_row_run_erosion_equals_scipy(radius, seed, density):
+    from scipy import ndimage
+
+    from teeprint.separate.layers import disc, erode_disc
+
+    mask = np.random.default_rng(seed).random((53, 64)) < density
+    mask[20:40, 10:50] = True  # a solid block, so something survives even a wide disc
+    assert np.array_equal(erode_disc(mask, radius),
+                          ndimage.binary_erosion(mask, structure=disc(radius), border_value=0))
+
+
+def _choke_with_scipy(mask, radius_px, min_feature_px, min_area_px):
+    """The underbase choke spelled out with scipy.ndimage: erosion, opening, island rule."""
+    from scipy import ndimage
+
+    from teeprint.separate.layers import disc
+
+    half = min_feature_px / 2 if min_feature_px >= 1.0 else 0.0
+    core = ndimage.binary_erosion(mask, structure=disc(radius_px + half), border_value=0)
+    if half:
+        core = ndimage.binary_dilation(core, structure=disc(half))
+    labels, _ = ndimage.label(core)
+    area = np.bincount(labels.ravel())
+    small = area < min_area_px
+    small[0] = False
+    return core & ~small[labels]
+
+
+@settings(max_examples=30, deadline=None)
+@given(seed=st.integers(0, 10_000), radius=st.floats(0.5, 5.0), feature=st.floats(0.0, 4.0),
+       area=st.floats(0.0, 60.0), edge=st.booleans())
+def test_choke_equals_scipy_erosion_opening_and_island_rule(seed, radius, feature, area, edge):
+    from teeprint.separate.layers import choke
+
+    rng = np.random.default_rng(seed)
+    mask = np.zeros((90, 110), bool)
+    for _ in range(12):  # blobs and strokes of every size, some touching the border
+        y, x = rng.integers(0, 90), rng.integers(0, 110)
+        h, w = rng.integers(1, 30), rng.integers(1, 30)
+        mask[y:y + h, x:x + w] = True
+    mask &= rng.random(mask.shape) < 0.97  # pinholes
+    if edge:
+        mask[:, :4] = True
+    assert np.array_equal(choke(mask, radius, feature, area),
+                          _choke_with_scipy(mask, radius, feature, area))
+
+
+def test_island_rule_keeps_islands_of_exactly_the_minimum_area():
+    from teeprint.separate.layers import drop_islands
+
+    mask = np.zeros((20, 30), bool)
+    mask[2:5, 2:5] = True    # 9 px
+    mask[10:12, 10:14] = True  # 8 px
+    mask[15, 20] = mask[16, 21] = True  # diagonal neighbours: two 1 px islands (4-connected)
+    kept = drop_islands(mask, 9)
+    assert kept[2:5, 2:5].all() and not kept[10:12, 10:14].any() and not kept[15:17].any()
+
+
 @settings(max_examples=20, deadline=None)
 @given(seed=st.integers(0, 10_000), lpi=st.floats(35.0, 65.0), angle=st.floats(0.0, 89.9),
        origin=st.tuples(st.integers(0, 500), st.integers(0, 500)))

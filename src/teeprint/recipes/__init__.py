@@ -48,7 +48,7 @@ BUILTIN_MODULES = (
 class Params(BaseModel):
     """Base for recipe and motif parameter models: frozen, unknown keys rejected."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", defer_build=True)
 
 
 Arrays = dict[str, Any]

@@ -3,8 +3,8 @@
 Each ink's shapes are replayed straight into two 8-bit cairo masks (no SVG round trip): the
 *cover* (where the ink's shapes are, whatever their tint) and the *tint* (the density the last
 shape painted there, as a separation does: a later shape of the same ink replaces the earlier
-one).  Knockouts and the choked underbase are then boolean algebra and one binary erosion in
-numpy/scipy, and the films and the PDF's underbase image are both cut from these arrays, so the
+one).  Knockouts and the choked underbase are then boolean algebra, row-run morphology in numpy
+and one connected-component labelling (cc3d), and the films and the PDF's underbase image are both cut from these arrays, so the
 PDF and the films cannot disagree.
 """
 
@@ -153,6 +153,35 @@ def dilate_disc(mask: np.ndarray, radius_px: float) -> np.ndarray:
     return out
 
 
+def erode_disc(mask: np.ndarray, radius_px: float) -> np.ndarray:
+    """Binary erosion by the digital disc of a radius: the complement of the complement's
+    dilation (the disc is its own reflection).  Pixels beyond the border count as empty, as
+    in :func:`scipy.ndimage.binary_erosion` with ``border_value=0``."""
+    r = int(math.floor(radius_px))
+    padded = np.ones((mask.shape[0] + 2 * r, mask.shape[1] + 2 * r), bool)
+    np.logical_not(mask, out=padded[r:r + mask.shape[0], r:r + mask.shape[1]])
+    grown = dilate_disc(padded, radius_px)
+    return np.logical_not(grown[r:r + mask.shape[0], r:r + mask.shape[1]])
+
+
+def drop_islands(mask: np.ndarray, min_area_px: float) -> np.ndarray:
+    """The mask without its 4-connected islands of fewer than ``min_area_px`` pixels.
+
+    Labelling is cc3d's; the areas are counted at the mask's pixels only, which are few next
+    to the box they lie in.
+    """
+    import cc3d
+
+    labels = cc3d.connected_components(mask, connectivity=4)
+    flat = np.flatnonzero(mask)
+    owner = labels.ravel()[flat]
+    small = np.bincount(owner) < min_area_px
+    small[0] = False
+    out = mask.copy()
+    out.ravel()[flat[small[owner]]] = False
+    return out
+
+
 def choke(mask: np.ndarray, radius_px: float, min_feature_px: float = 0.0,
           min_area_px: float = 0.0) -> np.ndarray:
     """Erode a mask by a disc, then drop what is left thinner than ``min_feature_px``.
@@ -164,26 +193,17 @@ def choke(mask: np.ndarray, radius_px: float, min_feature_px: float = 0.0,
     the choke is never undercut.  Islands smaller than ``min_area_px`` (the stub of a serif
     left by the choke) go too.  Only the mask's bounding box is processed.
     """
-    from scipy import ndimage
-
     half = min_feature_px / 2 if min_feature_px >= 1.0 else 0.0
     if radius_px + half < 0.5 or not mask.any():
         return mask.copy()
     rows = np.flatnonzero(mask.any(axis=1))
     cols = np.flatnonzero(mask.any(axis=0))
-    pad = int(math.ceil(radius_px + half)) + 1
-    r0, r1 = max(rows[0] - pad, 0), min(rows[-1] + pad + 1, mask.shape[0])
-    c0, c1 = max(cols[0] - pad, 0), min(cols[-1] + pad + 1, mask.shape[1])
-    core = ndimage.binary_erosion(mask[r0:r1, c0:c1], structure=disc(radius_px + half),
-                                  border_value=0)
-    if half:
+    r0, r1, c0, c1 = rows[0], rows[-1] + 1, cols[0], cols[-1] + 1
+    core = erode_disc(mask[r0:r1, c0:c1], radius_px + half)
+    if half:  # the opened core lies inside the mask, so inside its box
         core = dilate_disc(core, half)
     if min_area_px > 0 and core.any():
-        labels, _ = ndimage.label(core)
-        for i, box in enumerate(ndimage.find_objects(labels), start=1):
-            mine = labels[box] == i  # an island's box is small next to the page
-            if int(mine.sum()) < min_area_px:
-                core[box] &= ~mine
+        core = drop_islands(core, min_area_px)
     out = np.zeros_like(mask)
     out[r0:r1, c0:c1] = core
     return out
