@@ -6,6 +6,8 @@ import json
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from teeprint import pipeline
@@ -194,6 +196,31 @@ def test_preflight_command_on_files_and_unknown_suffix(catalog, dd_plate, tmp_pa
     bad.write_text("x")
     res = CliRunner().invoke(app, ["--config", str(REPO / "shop.toml"), "preflight", str(bad)])
     assert res.exit_code == 2
+
+
+@settings(max_examples=40, deadline=None)
+@given(seed=st.integers(0, 10_000), n_colours=st.integers(1, 6), alpha_levels=st.booleans())
+def test_flat_colour_census_counts_every_flat_pixel(seed, n_colours, alpha_levels):
+    """Run-length counting equals a pixel-by-pixel census of opaque pixels equal to their
+    four neighbours."""
+    rng = np.random.default_rng(seed)
+    palette = rng.integers(0, 256, (n_colours, 4)).astype(np.uint8)
+    palette[:, 3] = 255
+    if alpha_levels:
+        palette[0, 3] = rng.integers(0, 255)
+    rgba = palette[rng.integers(0, n_colours, (9, 11))].repeat(3, 0).repeat(4, 1)
+    colours, counts = pf.flat_colours(np.ascontiguousarray(rgba).view("<u4")[..., 0])
+    expect: dict[int, int] = {}
+    h, w = rgba.shape[:2]
+    for y in range(1, h - 1):
+        for x in range(1, w - 1):
+            px = rgba[y, x]
+            same = all((rgba[y + dy, x + dx] == px).all()
+                       for dy, dx in ((-1, 0), (1, 0), (0, -1), (0, 1)))
+            if px[3] == 255 and same:
+                key = int(px[0]) | int(px[1]) << 8 | int(px[2]) << 16
+                expect[key] = expect.get(key, 0) + 1
+    assert dict(zip(colours.tolist(), counts.tolist(), strict=True)) == expect
 
 
 @pytest.mark.slow
