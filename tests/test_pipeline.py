@@ -168,6 +168,25 @@ def test_cairo_path_arrays_draw_exactly_what_segment_calls_draw(dd_plate):
     assert draw(replay_path) == draw(_replay_by_segments)
 
 
+@settings(max_examples=40, deadline=None)
+@given(seed=st.integers(0, 10_000), transparent=st.floats(0.0, 1.0))
+def test_premultiplied_words_become_straight_rgba(seed, transparent):
+    """cairo's premultiplied ARGB32 words come out as straight RGBA bytes, pixel by pixel."""
+    from teeprint.raster import _words_to_rgba
+
+    rng = np.random.default_rng(seed)
+    a = rng.integers(0, 256, (23, 31)).astype(np.uint32)
+    a[rng.random(a.shape) < transparent] = 0
+    a[rng.random(a.shape) < 0.3] = 255
+    rgb = (rng.random((23, 31, 3)) * (a[..., None] + 1)).astype(np.uint32).clip(0, a[..., None])
+    words = (a << 24) | (rgb[..., 0] << 16) | (rgb[..., 1] << 8) | rgb[..., 2]  # native ARGB32
+    out = _words_to_rgba(words.copy())
+    safe = np.maximum(a, 1)[..., None]
+    straight = np.where(a[..., None] > 0, np.minimum((rgb * 255 + safe // 2) // safe, 255), 0)
+    assert np.array_equal(out[..., :3], straight.astype(np.uint8))
+    assert np.array_equal(out[..., 3], a.astype(np.uint8))
+
+
 def test_malformed_path_data_is_refused():
     from teeprint.raster import cairo_path
 

@@ -174,35 +174,30 @@ def _to_rgba(surface: Any, width_px: int, height_px: int) -> np.ndarray:
     return _words_to_rgba(np.array(words[:, :width_px]))
 
 
+#: Where R, G, B and A sit among the four bytes of cairo's native-endian ARGB32 word.
+_ARGB_BYTES = [2, 1, 0, 3] if sys.byteorder == "little" else [1, 2, 3, 0]
+
+
 def _words_to_rgba(argb: np.ndarray) -> np.ndarray:
     """Premultiplied native-endian ARGB32 words (h, w) to straight RGBA bytes, in place.
 
-    cairo's pixel is a native-endian 32-bit ARGB word; on a little-endian machine its bytes read
-    B, G, R, A, so RGBA is the same word with red and blue swapped (a few integer operations on
-    the whole image, done in place).  Only the anti-aliased edge pixels need unpremultiplying.
+    A transparent pixel is the zero word in both layouts, and print art leaves most of the
+    page transparent, so only the inked pixels are gathered: their bytes are put in RGBA
+    order and the anti-aliased edge pixels among them unpremultiplied, then they are
+    scattered back.  One scan of the image finds them.
     """
     height_px, width_px = argb.shape
-    if sys.byteorder == "little":
-        red = argb >> np.uint32(16)
-        red &= np.uint32(0xFF)
-        blue = argb & np.uint32(0xFF)
-        blue <<= np.uint32(16)
-        argb &= np.uint32(0xFF00FF00)
-        argb |= red
-        argb |= blue
-        del red, blue
-        out = argb.view(np.uint8).reshape(height_px, width_px, 4)
-    else:  # bytes read A, R, G, B
-        b = argb.view(np.uint8).reshape(height_px, width_px, 4)
-        out = np.ascontiguousarray(b[..., [1, 2, 3, 0]])
-    flat = out.reshape(-1, 4)
-    alpha = flat[:, 3]
+    flat = argb.reshape(-1)
+    inked = np.flatnonzero(flat != 0)  # a bool pass first: twice as quick on a sparse page
+    px = np.ascontiguousarray(flat[inked].view(np.uint8).reshape(-1, 4)[:, _ARGB_BYTES])
+    alpha = px[:, 3]
     edge = np.flatnonzero((alpha - np.uint8(1)) < np.uint8(254))  # 0 < alpha < 255
     if edge.size:
         a = alpha[edge].astype(np.uint32)[:, None]
-        rgb = flat[edge, :3].astype(np.uint32)
-        flat[edge, :3] = np.minimum((rgb * 255 + a // 2) // a, 255).astype(np.uint8)
-    return out
+        rgb = px[edge, :3].astype(np.uint32)
+        px[edge, :3] = np.minimum((rgb * 255 + a // 2) // a, 255).astype(np.uint8)
+    flat[inked] = px.view(np.uint32)[:, 0]
+    return argb.view(np.uint8).reshape(height_px, width_px, 4)
 
 
 def rasterize_artwork(artwork: Artwork, colorway: Colorway, width_px: int, height_px: int,
