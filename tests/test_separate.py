@@ -264,7 +264,7 @@ def test_tints_drop_out_go_solid_or_become_dots(catalog):
               for x, t in ((5, 0.05), (50, 0.5), (95, 0.95))]
     lay = layers_mod.build_layers(_art(*shapes), cw, 300)
     p = lay.plates[0]
-    ink = screen(p.cover, p.tint, 55, 22.5, 300)
+    ink = screen(p.tint, 55, 22.5, 300)
     k = 300 / 72
     def region(x: float) -> np.ndarray:
         return ink[round(56 * k):round(156 * k), round((36 + x + 5) * k):round((36 + x + 35) * k)]
@@ -294,8 +294,7 @@ def test_thin_lines_get_no_underbase_wide_areas_do(catalog):
 @settings(max_examples=40, deadline=None)
 def test_screen_matches_its_settings(lpi, angle, dpi, tint):
     n = 192 if dpi == 300 else 320
-    cover = np.ones((n, n), bool)
-    ink = screen(cover, np.full((n, n), round(tint * 255), np.uint8), lpi, angle, dpi)
+    ink = screen(np.full((n, n), round(tint * 255), np.uint8), lpi, angle, dpi)
     measured_lpi, measured_angle = measure_screen(ink, dpi)
     assert abs(measured_lpi - lpi) <= 0.1 * lpi
     assert abs((measured_angle - angle + 45) % 90 - 45) <= 2.0

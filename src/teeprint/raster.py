@@ -276,7 +276,11 @@ def encode_bilevel_png(ink: np.ndarray, dpi: int, level: int = PNG_DEFLATE_LEVEL
     time and give a larger file (a 4800 x 5700 film through Pillow: 0.22 s, 153 KB).
     """
     h, w = ink.shape
-    return _png(w, h, 1, 0, _unfiltered(np.packbits(~ink, axis=1)), [_phys(dpi)], level)
+    packed = np.packbits(ink, axis=1)
+    np.invert(packed, out=packed)  # on the packed bytes: an eighth of the work
+    if w % 8:  # the padding bits of each row's last byte stay 0, as packbits leaves them
+        packed[:, -1] &= np.uint8((0xFF << (8 - w % 8)) & 0xFF)
+    return _png(w, h, 1, 0, _unfiltered(packed), [_phys(dpi)], level)
 
 
 def encode_png(rgba: np.ndarray, dpi: int = 300, level: int = PNG_DEFLATE_LEVEL) -> bytes:

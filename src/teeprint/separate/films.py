@@ -34,8 +34,8 @@ def _window(shapes: Sequence[Shape], layer_set: Layers, settings: ScreenSettings
     c1 = min(int(math.ceil(boxes[:, 2].max() * k)) + 2, w)
     r1 = min(int(math.ceil(boxes[:, 3].max() * k)) + 2, h)
     cover_u8, tint_u8 = rasterize_shapes(shapes, c1 - c0, r1 - r0, k, (-c0 / k, -r0 / k))
-    cover, tint = _density(cover_u8, tint_u8)
-    ink = screen(cover, tint, settings.lpi, settings.angle_deg, layer_set.dpi, (r0, c0))
+    _, tint = _density(cover_u8, tint_u8)  # the tint is 0 where the shapes are not
+    ink = screen(tint, settings.lpi, settings.angle_deg, layer_set.dpi, (r0, c0))
     return (slice(r0, r1), slice(c0, c1)), ink
 
 
@@ -45,7 +45,7 @@ Window = tuple[tuple[slice, slice], np.ndarray]
 def film_pixels(raster: PlateRaster, layer_set: Layers, settings: ScreenSettings,
                 marks: Window, label: Sequence[Shape]) -> np.ndarray:
     """The film of one plate as a bool array (True = opaque black = ink)."""
-    ink = screen(raster.cover, raster.tint, settings.lpi, settings.angle_deg, layer_set.dpi)
+    ink = screen(raster.tint, settings.lpi, settings.angle_deg, layer_set.dpi)
     for box, window in (marks, _window(label, layer_set, settings)):
         ink[box] |= window
     return ink

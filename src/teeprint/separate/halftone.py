@@ -76,29 +76,33 @@ def thresholds(r0: int, r1: int, c0: int, c1: int, lpi: float, angle_deg: float,
     return _rank(_spot(rows, cols, lpi, angle_deg, dpi))
 
 
-def screen(cover: np.ndarray, tint_u8: np.ndarray, lpi: float, angle_deg: float,
-           dpi: float, origin: tuple[int, int] = (0, 0)) -> np.ndarray:
+def screen(density: np.ndarray, lpi: float, angle_deg: float, dpi: float,
+           origin: tuple[int, int] = (0, 0)) -> np.ndarray:
     """Bitonal ink mask of a plate: solid where tint > 90 %, dots for 10-90 %, nothing below.
 
-    Tints below 10 % would not hold on the screen and above 90 % would fill in, so they are
-    dropped and made solid here rather than left to chance on press.  Thresholds are computed
-    only at the pixels that hold mid tints.  ``origin`` is the page pixel of ``cover[0, 0]``
-    when a window of the page is screened.
+    ``density`` is the plate's tint (0-255) where it prints and 0 where it does not, as
+    :class:`~teeprint.separate.layers.PlateRaster` holds it.  Tints below 10 % would not hold
+    on the screen and above 90 % would fill in, so they are dropped and made solid here
+    rather than left to chance on press.  Thresholds are computed only at the pixels that
+    hold mid tints.  ``origin`` is the page pixel of ``density[0, 0]`` when a window of the
+    page is screened.
     """
     lo = round(DROPOUT_TINT * 255)
     hi = round(SOLID_TINT * 255)
-    ink = cover & (tint_u8 > hi)
-    mid = cover & (tint_u8 >= lo) & (tint_u8 <= hi)
+    ink = density > hi
+    # lo <= t <= hi as one unsigned comparison: below lo, t - lo wraps round past hi - lo.
+    mid = (density - np.uint8(lo)) <= np.uint8(hi - lo)
     rows = np.flatnonzero(mid.any(axis=1))
     if rows.size == 0:
         return ink
-    r0 = int(rows[0])
-    rr, cc = np.nonzero(mid[r0:int(rows[-1]) + 1])
-    rr += r0
-    t = tint_u8[rr, cc].astype(np.float32) * np.float32(1 / 255)
+    w = density.shape[1]
+    r0, r1 = int(rows[0]), int(rows[-1]) + 1
+    at = np.flatnonzero(mid[r0:r1]) + r0 * w  # flat page indices of the mid-tint pixels
+    rr, cc = np.divmod(at, w)
+    t = density.ravel()[at].astype(np.float32) * np.float32(1 / 255)
     oy, ox = origin
     dots = _rank(_spot(rr + oy, cc + ox, lpi, angle_deg, dpi)) < t
-    ink[rr[dots], cc[dots]] = True
+    ink.ravel()[at[dots]] = True
     return ink
 
 
