@@ -21,7 +21,6 @@ All type is outlined, so the PDF has no font at all.
 from __future__ import annotations
 
 import io
-import zlib
 from collections.abc import Mapping, Sequence
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
@@ -104,6 +103,26 @@ def _canvas_class() -> Any:
     return SeparationCanvas
 
 
+#: zlib-ng levels for the PDF's streams: the page's path operators at 6, as reportlab's own
+#: Flate (three times quicker than zlib at the same size), and the underbase image at 2,
+#: which on its flat runs is both quicker and smaller than zlib at 1.
+PAGE_DEFLATE_LEVEL = 6
+IMAGE_DEFLATE_LEVEL = 2
+
+
+def _flate_stream(data: bytes, level: int) -> Any:
+    """A reportlab stream whose content is already Flate-compressed (by zlib-ng); reportlab
+    applies no filter of its own to a stream whose dictionary names one."""
+    import imagecodecs
+    from reportlab.pdfbase import pdfdoc
+
+    # Any contiguous buffer will do (the stubs name only bytes types).
+    stream = pdfdoc.PDFStream(content=bytes(imagecodecs.zlibng_encode(data, level=level)),
+                              filters=[])
+    stream.dictionary["Filter"] = pdfdoc.PDFArray([pdfdoc.PDFName("FlateDecode")])
+    return stream
+
+
 def _underbase_image(canvas: Any, colour: Any, pixels: Any) -> str:
     """Register an 8-bit image in the underbase's Separation space; return its resource name.
 
@@ -114,11 +133,11 @@ def _underbase_image(canvas: Any, colour: Any, pixels: Any) -> str:
 
     internal, _ = canvas._doc.addColor(colour)
     h, w = pixels.shape
-    data = zlib.compress(pixels.tobytes(), 1)  # mostly flat runs: level 1 is as small
+    data = pixels.tobytes()
 
     class SeparationImage(pdfdoc.PDFObject):
         def format(self, document: Any) -> bytes:
-            stream = pdfdoc.PDFStream(content=data, filters=[])
+            stream = _flate_stream(data, IMAGE_DEFLATE_LEVEL)
             d = stream.dictionary
             d["Type"] = pdfdoc.PDFName("XObject")
             d["Subtype"] = pdfdoc.PDFName("Image")
@@ -126,7 +145,6 @@ def _underbase_image(canvas: Any, colour: Any, pixels: Any) -> str:
             d["Height"] = h
             d["BitsPerComponent"] = 8
             d["ColorSpace"] = pdfdoc.PDFObjectReference(internal)
-            d["Filter"] = pdfdoc.PDFArray([pdfdoc.PDFName("FlateDecode")])
             out: bytes = stream.format(document)
             return out
 
@@ -211,13 +229,9 @@ def separation_pdf(artwork: Artwork, colorway: Colorway, plates: Sequence[SepPla
     canvas.addLiteral("EMC")
     canvas.restoreState()
     canvas.showPage()
-    from reportlab import rl_config
-
-    # reportlab wraps page streams in ASCII85 by default, in pure Python (slow on ~1 MB of
-    # paths) and 25 % larger; binary Flate streams are what every RIP reads.
-    a85, rl_config.useA85 = rl_config.useA85, 0
-    try:
-        canvas.save()
-    finally:
-        rl_config.useA85 = a85
+    # The page's operators (about 1 MB of paths) are compressed here rather than by reportlab,
+    # which would use zlib (and, by default, wrap the stream in ASCII85 in pure Python).
+    page = canvas._doc.Pages.pages[-1]
+    page.Contents = _flate_stream(page.stream.encode("utf-8"), PAGE_DEFLATE_LEVEL)
+    canvas.save()
     return buf.getvalue()
