@@ -40,8 +40,8 @@ def double_descent(p: DoubleDescentParams, rng: np.random.Generator) -> Arrays:
     fit is computed alongside: optimal regularisation flattens the spike (Nakkiran et al. 2020).
     """
     sizes = feature_grid(p.n_min, p.n_max, p.grid, p.n_train)
-    # Every draw is made first, in a fixed order; the repeats' fits are then independent and
-    # run side by side (LAPACK and BLAS release the GIL), with the same numbers as in sequence.
+    # Every draw is made first, in a fixed order; the fits are then independent and run side
+    # by side (LAPACK and BLAS release the GIL), with the same numbers as in sequence.
     draws = []
     for _ in range(p.repeats):
         beta = rng.normal(0.0, 1.0 / np.sqrt(p.input_dim), p.input_dim)
@@ -52,31 +52,32 @@ def double_descent(p: DoubleDescentParams, rng: np.random.Generator) -> Arrays:
         w_all = rng.normal(0.0, 1.0 / np.sqrt(p.input_dim), (p.input_dim, int(sizes.max())))
         draws.append((x_tr, x_te, y_tr, y_te, w_all))
 
-    def fits(draw: tuple[np.ndarray, ...]) -> np.ndarray:
-        """Test, train and ridge test error at every model size for one draw."""
-        x_tr, x_te, y_tr, y_te, w_all = draw
-        out = np.empty((3, sizes.size))
-        lam = p.ridge * p.n_train
-        for j, n_feat in enumerate(sizes):
-            w = w_all[:, :n_feat]
-            f_tr = np.maximum(x_tr @ w, 0.0)
-            f_te = np.maximum(x_te @ w, 0.0)
-            # LAPACK gelsd (SVD): the minimum-norm solution when N > n; cut-off at machine
-            # precision, as LAPACK's default.
-            coef = np.linalg.lstsq(f_tr, y_tr, rcond=-1)[0]
-            out[0, j] = np.mean((f_te @ coef - y_te) ** 2)
-            out[1, j] = np.mean((f_tr @ coef - y_tr) ** 2)
-            if n_feat <= p.n_train:
-                c_r = np.linalg.solve(f_tr.T @ f_tr + lam * np.eye(n_feat), f_tr.T @ y_tr)
-            else:
-                c_r = f_tr.T @ np.linalg.solve(f_tr @ f_tr.T + lam * np.eye(p.n_train), y_tr)
-            out[2, j] = np.mean((f_te @ c_r - y_te) ** 2)
-        return out
+    lam = p.ridge * p.n_train
+
+    def fit(task: tuple[int, int]) -> tuple[float, float, float]:
+        """Test, train and ridge test error of one draw at one model size."""
+        x_tr, x_te, y_tr, y_te, w_all = draws[task[0]]
+        n_feat = int(sizes[task[1]])
+        w = w_all[:, :n_feat]
+        f_tr = np.maximum(x_tr @ w, 0.0)
+        f_te = np.maximum(x_te @ w, 0.0)
+        # LAPACK gelsd (SVD): the minimum-norm solution when N > n; cut-off at machine
+        # precision, as LAPACK's default.
+        coef = np.linalg.lstsq(f_tr, y_tr, rcond=-1)[0]
+        if n_feat <= p.n_train:
+            c_r = np.linalg.solve(f_tr.T @ f_tr + lam * np.eye(n_feat), f_tr.T @ y_tr)
+        else:
+            c_r = f_tr.T @ np.linalg.solve(f_tr @ f_tr.T + lam * np.eye(p.n_train), y_tr)
+        return (float(np.mean((f_te @ coef - y_te) ** 2)), float(np.mean((f_tr @ coef - y_tr) ** 2)),
+                float(np.mean((f_te @ c_r - y_te) ** 2)))
 
     from concurrent.futures import ThreadPoolExecutor
 
-    with ThreadPoolExecutor(max(1, min(p.repeats, os.cpu_count() or 1))) as pool:
-        runs = np.stack(list(pool.map(fits, draws)))
+    # One task per (draw, size), so the cores stay evenly busy to the end.
+    tasks = [(i, j) for i in range(p.repeats) for j in range(sizes.size)]
+    with ThreadPoolExecutor(max(1, os.cpu_count() or 1)) as pool:
+        runs = np.array(list(pool.map(fit, tasks))).reshape(p.repeats, sizes.size, 3)
+    runs = runs.transpose(0, 2, 1)  # (draw, measure, size)
     errs, train_errs, ridge_errs = runs[:, 0], runs[:, 1], runs[:, 2]
     return {
         "n_train": p.n_train,
