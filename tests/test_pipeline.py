@@ -199,7 +199,7 @@ def test_malformed_path_data_is_refused():
 def test_row_run_dilation_equals_scipy(radius, seed, density):
     from scipy import ndimage
 
-    from teeprint.separate.layers import dilate_disc, disc
+    from teeprint.separate.morphology import dilate_disc, disc
 
     mask = np.random.default_rng(seed).random((61, 47)) < density
     assert np.array_equal(dilate_disc(mask, radius),
@@ -211,7 +211,7 @@ def test_row_run_dilation_equals_scipy(radius, seed, density):
 def test_row_run_erosion_equals_scipy(radius, seed, density):
     from scipy import ndimage
 
-    from teeprint.separate.layers import disc, erode_disc
+    from teeprint.separate.morphology import disc, erode_disc
 
     mask = np.random.default_rng(seed).random((53, 64)) < density
     mask[20:40, 10:50] = True  # a solid block, so something survives even a wide disc
@@ -219,11 +219,31 @@ def test_row_run_erosion_equals_scipy(radius, seed, density):
                           ndimage.binary_erosion(mask, structure=disc(radius), border_value=0))
 
 
+@settings(max_examples=25, deadline=None)
+@given(radius=st.floats(0.5, 80.0), seed=st.integers(0, 10_000), shape=st.tuples(
+    st.integers(1, 40), st.integers(1, 300)), density=st.floats(0.0, 1.0), erode=st.booleans())
+def test_packed_morphology_equals_scipy_on_any_shape_and_radius(radius, seed, shape, density,
+                                                                 erode):
+    """Radii past a 64-pixel word, widths that are not a whole number of words, masks
+    shorter than the disc."""
+    from scipy import ndimage
+
+    from teeprint.separate.morphology import dilate_disc, disc, erode_disc
+
+    mask = np.random.default_rng(seed).random(shape) < density
+    if erode:
+        expect = ndimage.binary_erosion(mask, structure=disc(radius), border_value=0)
+        assert np.array_equal(erode_disc(mask, radius), expect)
+    else:
+        expect = ndimage.binary_dilation(mask, structure=disc(radius))
+        assert np.array_equal(dilate_disc(mask, radius), expect)
+
+
 def _choke_with_scipy(mask, radius_px, min_feature_px, min_area_px):
     """The underbase choke spelled out with scipy.ndimage: erosion, opening, island rule."""
     from scipy import ndimage
 
-    from teeprint.separate.layers import disc
+    from teeprint.separate.morphology import disc
 
     half = min_feature_px / 2 if min_feature_px >= 1.0 else 0.0
     core = ndimage.binary_erosion(mask, structure=disc(radius_px + half), border_value=0)
@@ -256,7 +276,7 @@ def test_choke_equals_scipy_erosion_opening_and_island_rule(seed, radius, featur
 
 
 def test_island_rule_keeps_islands_of_exactly_the_minimum_area():
-    from teeprint.separate.layers import drop_islands
+    from teeprint.separate.morphology import drop_islands
 
     mask = np.zeros((20, 30), bool)
     mask[2:5, 2:5] = True    # 9 px

@@ -3,14 +3,13 @@
 Each ink's shapes are replayed straight into two 8-bit cairo masks (no SVG round trip): the
 *cover* (where the ink's shapes are, whatever their tint) and the *tint* (the density the last
 shape painted there, as a separation does: a later shape of the same ink replaces the earlier
-one).  Knockouts and the choked underbase are then boolean algebra, row-run morphology in numpy
-and one connected-component labelling (cc3d), and the films and the PDF's underbase image are both cut from these arrays, so the
+one).  Knockouts and the choked underbase are then boolean algebra and bit-packed morphology
+(:mod:`teeprint.separate.morphology`), and the films and the PDF's underbase image are both cut from these arrays, so the
 PDF and the films cannot disagree.
 """
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -20,6 +19,7 @@ import numpy as np
 from teeprint.artwork import Artwork, Shape, ink_layers, merge
 from teeprint.memo import once
 from teeprint.raster import paint_shape
+from teeprint.separate.morphology import dilate_packed, drop_islands, erode_packed, pack, unpack
 from teeprint.separate.plates import (
     DROPOUT_TINT,
     UNDERBASE_MIN_AREA_PT2,
@@ -121,67 +121,6 @@ def _density(cover_u8: np.ndarray, tint_u8: np.ndarray) -> tuple[np.ndarray, np.
     return cover, tint
 
 
-def disc(radius_px: float) -> np.ndarray:
-    """The digital disc of a radius in pixels (a structuring element)."""
-    r = int(math.floor(radius_px))
-    yy, xx = np.mgrid[-r:r + 1, -r:r + 1]
-    return (xx * xx + yy * yy) <= radius_px * radius_px
-
-
-def dilate_disc(mask: np.ndarray, radius_px: float) -> np.ndarray:
-    """Binary dilation by the digital disc of a radius, as OR-ed shifted copies.
-
-    The disc is cut into rows: each row of half-width w is a run dilation of the mask by w
-    (built up one pixel at a time) shifted up and down by the row's offset.  For the small
-    discs of a choke's opening this is a dozen array operations, where a general dilation
-    would test every pixel of the complement against the whole disc.  Pixels beyond the
-    border count as empty, as in :func:`scipy.ndimage.binary_dilation`.
-    """
-    r = int(math.floor(radius_px))
-    h, w = mask.shape
-    runs = [mask]
-    for dx in range(1, r + 1):  # runs[k] = mask dilated along rows by k pixels
-        run = runs[-1].copy()
-        run[:, dx:] |= mask[:, :w - dx]
-        run[:, :w - dx] |= mask[:, dx:]
-        runs.append(run)
-    out = runs[r].copy()
-    for dy in range(1, r + 1):
-        run = runs[int(math.floor(math.sqrt(radius_px * radius_px - dy * dy)))]
-        out[dy:] |= run[:h - dy]
-        out[:h - dy] |= run[dy:]
-    return out
-
-
-def erode_disc(mask: np.ndarray, radius_px: float) -> np.ndarray:
-    """Binary erosion by the digital disc of a radius: the complement of the complement's
-    dilation (the disc is its own reflection).  Pixels beyond the border count as empty, as
-    in :func:`scipy.ndimage.binary_erosion` with ``border_value=0``."""
-    r = int(math.floor(radius_px))
-    padded = np.ones((mask.shape[0] + 2 * r, mask.shape[1] + 2 * r), bool)
-    np.logical_not(mask, out=padded[r:r + mask.shape[0], r:r + mask.shape[1]])
-    grown = dilate_disc(padded, radius_px)
-    return np.logical_not(grown[r:r + mask.shape[0], r:r + mask.shape[1]])
-
-
-def drop_islands(mask: np.ndarray, min_area_px: float) -> np.ndarray:
-    """The mask without its 4-connected islands of fewer than ``min_area_px`` pixels.
-
-    Labelling is cc3d's; the areas are counted at the mask's pixels only, which are few next
-    to the box they lie in.
-    """
-    import cc3d
-
-    labels = cc3d.connected_components(mask, connectivity=4)
-    flat = np.flatnonzero(mask)
-    owner = labels.ravel()[flat]
-    small = np.bincount(owner) < min_area_px
-    small[0] = False
-    out = mask.copy()
-    out.ravel()[flat[small[owner]]] = False
-    return out
-
-
 def choke(mask: np.ndarray, radius_px: float, min_feature_px: float = 0.0,
           min_area_px: float = 0.0) -> np.ndarray:
     """Erode a mask by a disc, then drop what is left thinner than ``min_feature_px``.
@@ -197,11 +136,12 @@ def choke(mask: np.ndarray, radius_px: float, min_feature_px: float = 0.0,
     if radius_px + half < 0.5 or not mask.any():
         return mask.copy()
     rows = np.flatnonzero(mask.any(axis=1))
-    cols = np.flatnonzero(mask.any(axis=0))
+    cols = np.flatnonzero(mask[rows[0]:rows[-1] + 1].any(axis=0))
     r0, r1, c0, c1 = rows[0], rows[-1] + 1, cols[0], cols[-1] + 1
-    core = erode_disc(mask[r0:r1, c0:c1], radius_px + half)
+    words = erode_packed(pack(mask[r0:r1, c0:c1]), radius_px + half)
     if half:  # the opened core lies inside the mask, so inside its box
-        core = dilate_disc(core, half)
+        words = dilate_packed(words, half)
+    core = unpack(words, int(c1 - c0))
     if min_area_px > 0 and core.any():
         core = drop_islands(core, min_area_px)
     out = np.zeros_like(mask)
