@@ -136,16 +136,19 @@ def film_parts(plate: Plate, colorway: Colorway, options: dict[str, Any]) -> lis
     from teeprint.separate.films import encode_film, film_pixels, marks_pixels
     from teeprint.separate.layers import layers
 
-    j = job(plate, colorway, options)
-    s = j.settings
-    if not j.plates:
-        return []
+    catalog: Catalog | None = options.get("catalog")
+    s = ScreenSettings.from_options(options, catalog.settings.print if catalog else None)
+    plates = plate_list(plate.artwork, colorway)
+    # The job (its labels are typeset) is made by the first part that runs, not here: parts
+    # are cut while the other threads wait for work.
 
     @once(maxsize=1)
     def marks() -> Any:
-        return marks_pixels(j.marks, layers(plate.artwork, colorway, s.film_dpi), s)
+        return marks_pixels(job(plate, colorway, options).marks,
+                            layers(plate.artwork, colorway, s.film_dpi), s)
 
     def one(i: int) -> list[Output]:
+        j = job(plate, colorway, options)
         layer_set = layers(plate.artwork, colorway, s.film_dpi)
         raster = layer_set.plates[i - 1]
         p = raster.plate
@@ -157,8 +160,8 @@ def film_parts(plate: Plate, colorway: Colorway, options: dict[str, Any]) -> lis
                        {"ink": p.ink_id or "underbase", "separation": p.name, "plate_index": i,
                         "plates": len(layer_set.plates), "lpi": s.lpi, "angle": s.angle_deg})]
 
-    return [Part(partial(one, i), f"film {i}/{len(j.plates)} {p.name}", 0.6)
-            for i, p in enumerate(j.plates, start=1)]
+    return [Part(partial(one, i), f"film {i}/{len(plates)} {p.name}", 0.6)
+            for i, p in enumerate(plates, start=1)]
 
 
 def film_stage(plate: Plate, colorway: Colorway, options: dict[str, Any]) -> list[Output]:
