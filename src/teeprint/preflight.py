@@ -319,48 +319,51 @@ def check_png(data: bytes, colorway: Colorway | None, rules: PrintSettings,
                              f"{expect_px[0]} x {expect_px[1]}"))
     known = pixels is not None and img.mode == "RGBA" and pixels.shape == (img.height, img.width, 4)
     rgba = pixels if known and pixels is not None else _pixels(img, data)
-    # One 32-bit word per pixel, alpha in the top byte: every test below is a whole-word
-    # comparison on contiguous memory instead of a strided walk over one channel.
-    words = np.ascontiguousarray(rgba).view("<u4")[..., 0]
-    inked = words > _RGB_MASK  # alpha > 0
-    rows = np.flatnonzero(inked.any(axis=1))
-    if rows.size == 0:
+    # One 32-bit word per pixel, alpha in the top byte.  Print art leaves most of the file
+    # transparent, so the inked pixels are found in one pass and every rule below looks at
+    # them (and their four neighbours) by flat index.
+    h, w = rgba.shape[:2]
+    flat = np.ascontiguousarray(rgba).view("<u4").reshape(-1)
+    at = np.flatnonzero(flat > _RGB_MASK)  # alpha > 0, in raster order
+    if at.size == 0:
         out.append(Violation("tiny-art", "error", "the PNG is blank (fully transparent)"))
         return out, facts
-    cols = np.flatnonzero(inked[rows[0]:rows[-1] + 1].any(axis=0))
-    bw, bh = int(cols[-1] - cols[0] + 1), int(rows[-1] - rows[0] + 1)
-    facts["art_bbox_px"] = [int(cols[0]), int(rows[0]), int(cols[-1]) + 1, int(rows[-1]) + 1]
+    ys, xs = np.divmod(at, w)
+    top, bottom, left, right = int(ys[0]), int(ys[-1]), int(xs.min()), int(xs.max())
+    bw, bh = right - left + 1, bottom - top + 1
+    facts["art_bbox_px"] = [left, top, right + 1, bottom + 1]
     if min(bw, bh) < rules.min_art_px:
         out.append(Violation("tiny-art", "error",
                              f"the art is {bw} x {bh} px; under {rules.min_art_px} px counts as blank",
                              "", min(bw, bh), rules.min_art_px))
-    if rows[0] == 0 or cols[0] == 0 or rows[-1] == img.height - 1 or cols[-1] == img.width - 1:
+    if top == 0 or left == 0 or bottom == h - 1 or right == w - 1:
         out.append(Violation("print-area", "warning",
                              "art touches the edge of the print file and may have been cut off",
                              f"art box {facts['art_bbox_px']} px"))
-    # Everything below looks only at the art's box (plus a pixel of transparent margin):
-    # outside it every pixel is fully transparent.
-    size = words.size
-    y0, x0 = max(int(rows[0]) - 1, 0), max(int(cols[0]) - 1, 0)
-    box = words[y0:int(rows[-1]) + 2, x0:int(cols[-1]) + 2]
-    partial = (box > _RGB_MASK) & (box < _OPAQUE)
-    interior = partial.copy()
-    interior[0, :] = interior[-1, :] = interior[:, 0] = interior[:, -1] = False
-    for shifted in (partial[:-2, 1:-1], partial[2:, 1:-1], partial[1:-1, :-2], partial[1:-1, 2:]):
-        interior[1:-1, 1:-1] &= shifted
-    n_partial, n_interior = int(partial.sum()), int(interior.sum())
+    # The art's box with a pixel of margin (within the file): pixels on its border are not
+    # judged as interior, and every inner pixel has four neighbours in the file.
+    y0, x0, y1, x1 = max(top - 1, 0), max(left - 1, 0), min(bottom + 2, h), min(right + 2, w)
+    inner = (ys > y0) & (ys < y1 - 1) & (xs > x0) & (xs < x1 - 1)
+    partial = flat[at] < _OPAQUE
+    n_partial = int(np.count_nonzero(partial))
+    edge = at[partial & inner]
+    surrounded = np.ones(edge.size, bool)
+    for step in (-w, w, -1, 1):
+        nb = flat[edge + step]
+        surrounded &= (nb > _RGB_MASK) & (nb < _OPAQUE)
+    interior = edge[surrounded]
+    size = flat.size
     facts["partial_alpha_fraction"] = round(n_partial / size, 6)
-    facts["interior_partial_alpha_px"] = n_interior
+    facts["interior_partial_alpha_px"] = n_interior = int(interior.size)
     if n_interior > PARTIAL_ALPHA_MAX_FRACTION * size:
-        ys, xs = np.nonzero(interior)
+        iy, ix = np.divmod(interior, w)
         out.append(Violation("partial-alpha", "error",
                              f"{n_interior} semi-transparent pixels away from any edge: the DTG "
                              "printer lays a partial underbase there (speckled, hazy print)",
-                             f"px box ({xs.min() + x0}, {ys.min() + y0})-"
-                             f"({xs.max() + x0}, {ys.max() + y0})",
+                             f"px box ({ix.min()}, {iy.min()})-({ix.max()}, {iy.max()})",
                              n_interior / size, PARTIAL_ALPHA_MAX_FRACTION))
     if colorway is not None:
-        out += _check_png_colours(box, colorway)
+        out += _check_png_colours(_flat_colours_at(flat, at[~partial & inner], w), colorway)
     return out, facts
 
 
@@ -368,18 +371,16 @@ _RGB_MASK = np.uint32(0x00FFFFFF)
 _OPAQUE = np.uint32(0xFF000000)
 
 
-def flat_colours(words: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """The flat colours of an image of little-endian RGBA words, and their pixel counts.
-
-    A pixel is flat when it is opaque and equal to its four neighbours (anti-aliased edges
-    and the image's border row and column are not).  The flat pixels are counted by runs
-    along the rows, so the census sorts one value per run rather than one per pixel.
-    """
-    c = words[1:-1, 1:-1]
-    across = words[:, 1:] == words[:, :-1]  # each pixel against its right-hand neighbour
-    down = words[1:] == words[:-1]
-    core = (c >= _OPAQUE) & across[1:-1, :-1] & across[1:-1, 1:] & down[:-1, 1:-1] & down[1:, 1:-1]
-    values = c[core]
+def _flat_colours_at(flat: np.ndarray, at: np.ndarray, width: int
+                     ) -> tuple[np.ndarray, np.ndarray]:
+    """Flat colours among opaque pixels ``at`` (flat indices, raster order, none on the
+    image's border) of an image of words: those equal to their four neighbours, counted by
+    runs, so the census sorts one value per run rather than one per pixel."""
+    v = flat[at]
+    same = np.ones(at.size, bool)
+    for step in (-width, width, -1, 1):
+        same &= flat[at + step] == v
+    values = v[same]
     if values.size == 0:
         return np.zeros(0, np.uint32), np.zeros(0, np.int64)
     starts = np.flatnonzero(np.diff(values, prepend=values[0] ^ np.uint32(1)))
@@ -388,9 +389,24 @@ def flat_colours(words: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return colours & _RGB_MASK, np.bincount(which, weights=lengths).astype(np.int64)
 
 
-def _check_png_colours(words: np.ndarray, colorway: Colorway) -> list[Violation]:
+def flat_colours(words: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The flat colours of an image of little-endian RGBA words, and their pixel counts.
+
+    A pixel is flat when it is opaque and equal to its four neighbours (anti-aliased edges
+    and the image's border row and column are not).
+    """
+    h, w = words.shape
+    flat = np.ascontiguousarray(words).reshape(-1)
+    at = np.flatnonzero(flat >= _OPAQUE)
+    ys, xs = np.divmod(at, w)
+    at = at[(ys > 0) & (ys < h - 1) & (xs > 0) & (xs < w - 1)]
+    return _flat_colours_at(flat, at, w)
+
+
+def _check_png_colours(census: tuple[np.ndarray, np.ndarray], colorway: Colorway
+                       ) -> list[Violation]:
     """Flat (interior, opaque) colours must be an ink or a tint of one on the garment."""
-    colours, n_px = flat_colours(words)
+    colours, n_px = census
     if colours.size == 0:
         return []
     rgb = np.stack([colours & 0xFF, (colours >> 8) & 0xFF, (colours >> 16) & 0xFF], axis=1)
