@@ -13,6 +13,7 @@ import os
 import shutil
 import stat
 import subprocess
+import sys
 import threading
 import time
 
@@ -339,3 +340,19 @@ def test_written_files_get_the_usual_mode(tmp_path):
         os.umask(old)
         export._umask.cache_clear()
     assert stat.S_IMODE((tmp_path / "a.txt").stat().st_mode) == 0o644
+
+
+# -- process settings --------------------------------------------------------------------------
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="glibc's mallopt")
+def test_process_settings_tune_the_allocator_once_unless_told_not_to():
+    code = ("import os; from teeprint.runtime import configure_process as c; "
+            "print(c(), c(), os.environ['OPENBLAS_NUM_THREADS'])")
+    env = {k: v for k, v in os.environ.items()
+           if k not in ("TEEPRINT_MALLOC", "OPENBLAS_NUM_THREADS")}
+    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env,
+                         check=True)
+    assert run.stdout.split() == ["True", "False", "1"]
+    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                         env={**env, "TEEPRINT_MALLOC": "default", "OPENBLAS_NUM_THREADS": "3"})
+    assert run.stdout.split() == ["False", "False", "3"]

@@ -360,9 +360,9 @@ def render_job(catalog: Catalog, colorways: Sequence[Colorway], job: Job) -> Job
     """
     from teeprint import pipeline
     from teeprint.catalog import Specimen, validate
+    from teeprint.runtime import configure_process
 
-    for var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
-        os.environ.setdefault(var, "1")
+    configure_process()
     start = time.perf_counter()
     try:
         path = Path(job.design_name)
@@ -381,8 +381,9 @@ def render_job(catalog: Catalog, colorways: Sequence[Colorway], job: Job) -> Job
 
 
 def _init_worker() -> None:
-    for var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
-        os.environ.setdefault(var, "1")
+    from teeprint.runtime import configure_process
+
+    configure_process()
 
 
 #: Modules the forkserver imports once, so each worker starts warm instead of re-importing.

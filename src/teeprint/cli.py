@@ -16,12 +16,13 @@ from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import typer
 
+from teeprint.runtime import configure_process, limit_blas_threads
+
 if TYPE_CHECKING:
     from teeprint.catalog import Catalog
 
 # Recipes need repeatable numbers: one BLAS thread unless the user says otherwise.
-for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
-    os.environ.setdefault(_var, "1")
+limit_blas_threads()
 
 app = typer.Typer(
     name="teeprint",
@@ -409,14 +410,8 @@ def mockup(
 
 
 def main() -> None:
-    """Console-script entry point.
-
-    teeprint runs its stages side by side on every core, so the linear-algebra libraries are
-    kept to one thread each (the recipes' matrices are small; more threads only contend).
-    Set the variables yourself to override.
-    """
-    for var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
-        os.environ.setdefault(var, "1")
+    """Console-script entry point (process settings: :mod:`teeprint.runtime`)."""
+    configure_process()
     try:
         app()
         code = 0
