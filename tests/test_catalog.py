@@ -105,3 +105,31 @@ def test_unknown_colourway_in_design_is_reported(tmp_path):
     cat = Catalog.load(REPO / "shop.toml", designs, REPO / "palettes")
     with pytest.raises(TeeprintError, match="key 'colorways': unknown colourway 'gold'"):
         cat.specimen("double-descent")
+
+
+def test_one_specimen_is_read_alone_and_archive_rules_hold_when_listed(tmp_path):
+    """Rendering one specimen reads only its file; listing the archive still checks every
+    file and the rules across them."""
+    from teeprint.catalog import Catalog
+
+    designs = tmp_path / "d"
+    designs.mkdir()
+    text = (REPO / "designs" / "double-descent.toml").read_text()
+    (designs / "double-descent.toml").write_text(text)
+    (designs / "twin.toml").write_text(text.replace('slug = "double-descent"', 'slug = "twin"'))
+    (designs / "broken.toml").write_text("slug = \n")
+    cat = Catalog.load(REPO / "shop.toml", designs, REPO / "palettes")
+    assert cat.specimen("double-descent").slug == "double-descent"
+    assert cat.specimen("double-descent") is cat.specimen("double-descent")
+    with pytest.raises(TeeprintError, match="broken.toml"):
+        cat.specimens()
+    (designs / "broken.toml").unlink()
+    cat = Catalog.load(REPO / "shop.toml", designs, REPO / "palettes")
+    with pytest.raises(TeeprintError, match="plate numbers are unique"):
+        cat.specimens()
+    (designs / "twin.toml").write_text(text.replace('slug = "double-descent"', 'slug = "twin"')
+                                       .replace("plate = 1\n", "plate = 2\n"))
+    cat = Catalog.load(REPO / "shop.toml", designs, REPO / "palettes")
+    with pytest.raises(TeeprintError, match="unknown specimen '../d/twin'"):
+        cat.specimen("../d/twin")  # a slug is never a path
+    assert [s.slug for s in cat.specimens()] == ["double-descent", "twin"]

@@ -29,7 +29,9 @@ from pydantic import (
 
 from teeprint.errors import TeeprintError
 
-Slug = Annotated[str, StringConstraints(pattern=r"^[a-z0-9]+(?:-[a-z0-9]+)*$", max_length=64)]
+SLUG_PATTERN = r"^[a-z0-9]+(?:-[a-z0-9]+)*$"
+SLUG_RE = re.compile(SLUG_PATTERN)
+Slug = Annotated[str, StringConstraints(pattern=SLUG_PATTERN, max_length=64)]
 Hex = Annotated[str, StringConstraints(pattern=r"^#[0-9a-fA-F]{6}$")]
 Honesty = Literal["computed", "closed-form", "hand-wired", "schematic"]
 
@@ -389,14 +391,28 @@ class Catalog:
                 raise TeeprintError(msg)
         return cls(settings, d, p, base / settings.paths.fonts, settings_path)
 
+    def _read_specimen(self, path: Path) -> Specimen:
+        """One design file, validated on its own (slug, fields, colourways)."""
+        spec = validate(Specimen, read_toml(path), path)
+        if spec.slug != path.stem:
+            msg = f"{path}: key 'slug': {spec.slug!r} must match the file name {path.stem!r}"
+            raise TeeprintError(msg)
+        for cw in spec.colorways:
+            if cw not in self._colorways:
+                msg = (f"{path}: key 'colorways': unknown colourway {cw!r}; known: "
+                       f"{', '.join(sorted(self._colorways))}")
+                raise TeeprintError(msg)
+        return spec
+
+    @cached_property
+    def _read_alone(self) -> dict[str, Specimen]:
+        return {}
+
     @cached_property
     def _specimens(self) -> dict[str, Specimen]:
         found: dict[str, Specimen] = {}
         for path in sorted(self.designs_dir.glob("*.toml")):
-            spec = validate(Specimen, read_toml(path), path)
-            if spec.slug != path.stem:
-                msg = f"{path}: key 'slug': {spec.slug!r} must match the file name {path.stem!r}"
-                raise TeeprintError(msg)
+            spec = self._read_specimen(path)
             found[spec.slug] = spec
         plates: dict[int, str] = {}
         for spec in found.values():
@@ -405,12 +421,6 @@ class Catalog:
                        f"is already used by {plates[spec.plate]!r} (plate numbers are unique)")
                 raise TeeprintError(msg)
             plates[spec.plate] = spec.slug
-        for spec in found.values():
-            for cw in spec.colorways:
-                if cw not in self._colorways:
-                    msg = (f"{self.designs_dir / (spec.slug + '.toml')}: key 'colorways': unknown "
-                           f"colourway {cw!r}; known: {', '.join(sorted(self._colorways))}")
-                    raise TeeprintError(msg)
         return found
 
     @cached_property
@@ -469,7 +479,18 @@ class Catalog:
         return specs
 
     def specimen(self, slug: str) -> Specimen:
-        """The specimen with that slug, or an error listing the closest slugs."""
+        """The specimen with that slug, or an error listing the closest slugs.
+
+        Until the archive has been listed, only the specimen's own file is read: rendering one
+        specimen does not parse all of them.  Rules across files (unique plate numbers) are
+        checked whenever the archive is listed (``list``, ``batch``, the shop exports).
+        """
+        if "_specimens" not in self.__dict__ and SLUG_RE.fullmatch(slug):
+            path = self.designs_dir / f"{slug}.toml"
+            if path.is_file():
+                if slug not in self._read_alone:
+                    self._read_alone[slug] = self._read_specimen(path)
+                return self._read_alone[slug]
         try:
             return self._specimens[slug]
         except KeyError:
