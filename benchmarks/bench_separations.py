@@ -7,7 +7,9 @@ Run: ``python benchmarks/bench_separations.py [--repeat N]``.  Prints a table an
 ``benchmarks/results/separations.json``.  Each in-process figure is the median of N cold runs
 (the raster cache is cleared, so the PDF time includes rasterising the underbase and the film
 time includes rasterising every plate) as wall clock and as CPU time: on a shared machine the
-CPU time is the steadier number.  The whole render is a subprocess, as a user runs it.
+CPU time is the steadier number.  The whole render is a subprocess, as a user runs it; each
+render figure has its median, minimum and maximum.  A machine gauge (a pure-Python loop and
+the copy bandwidth) is taken before and after, to read the figures against.
 """
 
 from __future__ import annotations
@@ -42,6 +44,24 @@ def timed(fn: Callable[[], object], repeat: int, before: Callable[[], object] = 
     return statistics.median(wall), statistics.median(cpu)
 
 
+def machine_gauge() -> tuple[float, float]:
+    """How fast this machine is right now: seconds for a fixed pure-Python loop, and GB/s of
+    large array copies.  Shared cloud machines drift by a factor of two over an hour; the
+    gauge, taken before and after, tells a slow machine from a slow render."""
+    import numpy as np
+
+    t0 = time.perf_counter()
+    sum(range(20_000_000))
+    python_s = time.perf_counter() - t0
+    a = np.ones(25_000_000)
+    b = np.empty_like(a)
+    np.copyto(b, a)
+    t0 = time.perf_counter()
+    for _ in range(10):
+        np.copyto(b, a)
+    return python_s, 10 * 2 * a.nbytes / (time.perf_counter() - t0) / 1e9
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--repeat", type=int, default=3)
@@ -63,6 +83,7 @@ def main() -> None:
         layers.clear_caches()
 
     results: dict[str, float] = {}
+    results["gauge_python_before_s"], results["gauge_copy_before_gbps"] = machine_gauge()
     png = pipeline.print_png(plate, cw)
 
     results["pdf_s"], results["pdf_cpu_s"] = timed(
@@ -105,9 +126,11 @@ def main() -> None:
             written = sorted(p.name for p in (Path(tmp) / "double-descent").iterdir())
         results[key] = statistics.median(runs)
         results[key[:-2] + "_min_s"] = min(runs)
+        results[key[:-2] + "_max_s"] = max(runs)
         results[key[:-2] + "_cpu_s"] = statistics.median(cpu)
         results[key[:-2] + "_files"] = len(written)
 
+    results["gauge_python_after_s"], results["gauge_copy_after_gbps"] = machine_gauge()
     width = max(len(k) for k in results)
     for key, value in results.items():
         print(f"{key:<{width}}  {value:.3f}" if isinstance(value, float) else f"{key:<{width}}  {value}")
