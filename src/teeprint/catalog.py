@@ -361,6 +361,23 @@ def find_settings(explicit: Path | None = None) -> Path:
     return defaults_root() / "shop.toml"
 
 
+def _check_names(path: Path, own: tuple[str, str],
+                 refs: tuple[str, str, Iterable[str], Iterable[str]]) -> None:
+    """A file's own name must be its file name, and the names it refers to must exist:
+    ``own`` is (key, value), ``refs`` is (key, what, names, known names)."""
+    key, value = own
+    if value != path.stem:
+        msg = f"{path}: key '{key}': {value!r} must match the file name {path.stem!r}"
+        raise TeeprintError(msg)
+    ref_key, what, names, known = refs
+    known = set(known)
+    for name in names:
+        if name not in known:
+            msg = (f"{path}: key '{ref_key}': unknown {what} {name!r}; known: "
+                   f"{', '.join(sorted(known))}")
+            raise TeeprintError(msg)
+
+
 @dataclass(frozen=True)
 class Catalog:
     """The archive on disk: specimens, colourways, garments and settings, loaded lazily."""
@@ -394,14 +411,8 @@ class Catalog:
     def _read_specimen(self, path: Path) -> Specimen:
         """One design file, validated on its own (slug, fields, colourways)."""
         spec = validate(Specimen, read_toml(path), path)
-        if spec.slug != path.stem:
-            msg = f"{path}: key 'slug': {spec.slug!r} must match the file name {path.stem!r}"
-            raise TeeprintError(msg)
-        for cw in spec.colorways:
-            if cw not in self._colorways:
-                msg = (f"{path}: key 'colorways': unknown colourway {cw!r}; known: "
-                       f"{', '.join(sorted(self._colorways))}")
-                raise TeeprintError(msg)
+        _check_names(path, ("slug", spec.slug), ("colorways", "colourway", spec.colorways,
+                                                  self._colorways))
         return spec
 
     @cached_property
@@ -451,14 +462,7 @@ class Catalog:
                        f"{', '.join(sorted(self._garments))}")
                 raise TeeprintError(msg)
             cw = validate(Colorway, data, path)
-            if cw.id != path.stem:
-                msg = f"{path}: key 'id': {cw.id!r} must match the file name {path.stem!r}"
-                raise TeeprintError(msg)
-            for g in cw.garments:
-                if g not in self._garments:
-                    msg = (f"{path}: key 'garments': unknown garment {g!r}; known: "
-                           f"{', '.join(sorted(self._garments))}")
-                    raise TeeprintError(msg)
+            _check_names(path, ("id", cw.id), ("garments", "garment", cw.garments, self._garments))
             out[cw.id] = cw
         return out
 
