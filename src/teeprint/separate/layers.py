@@ -4,8 +4,8 @@ Each ink's shapes are replayed straight into two 8-bit cairo masks (no SVG round
 *cover* (where the ink's shapes are, whatever their tint) and the *tint* (the density the last
 shape painted there, as a separation does: a later shape of the same ink replaces the earlier
 one).  Knockouts and the choked underbase are then boolean algebra and bit-packed morphology
-(:mod:`teeprint.separate.morphology`), and the films and the PDF's underbase image are both cut from these arrays, so the
-PDF and the films cannot disagree.
+(:mod:`teeprint.separate.morphology`).  The films and the PDF's underbase image are both cut
+from these arrays, so the PDF and the films cannot disagree.
 """
 
 from __future__ import annotations
