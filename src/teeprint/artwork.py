@@ -77,14 +77,6 @@ class Box:
         dy = dx if dy is None else dy
         return Box(self.x + dx, self.y + dy, self.w - 2 * dx, self.h - 2 * dy)
 
-    def split_top(self, h: float, gap: float = 0.0) -> tuple[Box, Box]:
-        """Cut a band of height ``h`` off the top; return (band, rest below the gap)."""
-        return Box(self.x, self.y, self.w, h), Box(self.x, self.y + h + gap, self.w, self.h - h - gap)
-
-    def split_bottom(self, h: float, gap: float = 0.0) -> tuple[Box, Box]:
-        """Cut a band of height ``h`` off the bottom; return (rest above the gap, band)."""
-        return Box(self.x, self.y, self.w, self.h - h - gap), Box(self.x, self.bottom - h, self.w, h)
-
 
 class PathBuilder:
     """Accumulates path data in the restricted M/L/C/Z grammar.

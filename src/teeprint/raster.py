@@ -293,12 +293,3 @@ def encode_png(rgba: np.ndarray, dpi: int = 300, level: int = PNG_DEFLATE_LEVEL)
     h, w = rgba.shape[:2]
     iccp = _chunk(b"iCCP", b"sRGB IEC61966-2.1\0\0" + zlib.compress(srgb_icc(), 9))
     return _png(w, h, 8, 6, _unfiltered(rgba), [iccp, _phys(dpi)], level)
-
-
-def alpha_report(rgba: np.ndarray) -> dict[str, float]:
-    """Alpha hygiene numbers: fraction of partial-alpha pixels and of inked pixels."""
-    alpha = rgba[..., 3]
-    total = alpha.size
-    partial = int(np.count_nonzero((alpha > 0) & (alpha < 255)))
-    inked = int(np.count_nonzero(alpha))
-    return {"partial_alpha_fraction": partial / total, "inked_fraction": inked / total}
