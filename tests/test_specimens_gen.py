@@ -277,6 +277,16 @@ def test_ridges_valid_params_draw_inside_the_box(ts, case):
     _inside(_draw("density-ridges", arrays, params, ts), FIGURE_BOX)
 
 
+@pytest.mark.parametrize("ref_x", [-5.0, 0.0])
+def test_ridge_reference_label_at_the_edge_stays_in_the_box(ts, ref_x):
+    """Found by the property test above: a reference line on the plot's edge centred its
+    label on the line, half of it outside the box."""
+    arrays = {"x": np.array([-5.0, 5.0]), "d": np.array([[0.0, 0.0]])}
+    params = {"x": "x", "density": "d", "reference_x": ref_x,
+              "reference_label": "000000000", "x_min": -5.0, "x_max": 0.0}
+    _inside(_draw("density-ridges", arrays, params, ts), FIGURE_BOX)
+
+
 @settings(max_examples=40, deadline=None)
 @given(key=st.sampled_from(["overlap", "line_pt", "hatch_gap_pt", "label_every"]),
        bad=st.sampled_from([-1.0, 0.0, 0.1, 1e6]))

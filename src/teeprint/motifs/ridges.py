@@ -396,7 +396,10 @@ def density_ridges(data: FigureData, p: RidgeParams, ctx: MotifContext) -> list[
         ref = PathBuilder().move(rx, crest - 4).line(rx, front + 8)
         shapes.insert(0, stroke(ref, HAIR_PT, "ink", 1.0, cap="round", dash_pt=(0.1, 5.0)))
         if p.reference_label:  # above the crest of the back row, clear of every ridge
-            shapes.append(ts.line(p.reference_label, "mono", TICK_PT, rx, crest - 10,
+            # Centred on the line, but moved in when the line sits near the box's edge.
+            half = ts.measure(p.reference_label, "mono", TICK_PT) / 2
+            lx = min(max(rx, box.x + half), box.right - half)
+            shapes.append(ts.line(p.reference_label, "mono", TICK_PT, lx, crest - 10,
                                   anchor="middle"))
 
     # Axis under the front row.
