@@ -398,8 +398,8 @@ def density_ridges(data: FigureData, p: RidgeParams, ctx: MotifContext) -> list[
         if p.reference_label:  # above the crest of the back row, clear of every ridge
             # Centred on the line, but moved in when the line sits near the box's edge.
             half = ts.measure(p.reference_label, "mono", TICK_PT) / 2
-            lx = min(max(rx, box.x + half), box.right - half)
-            shapes.append(ts.line(p.reference_label, "mono", TICK_PT, lx, crest - 10,
+            label_x = min(max(rx, box.x + half), box.right - half)
+            shapes.append(ts.line(p.reference_label, "mono", TICK_PT, label_x, crest - 10,
                                   anchor="middle"))
 
     # Axis under the front row.
