@@ -99,6 +99,21 @@ class Stage(_Model):
     params: dict[str, Any] = Field(default_factory=dict)
 
 
+class Claim(_Model):
+    """A statement the plate makes, with the check that proves it on the figure's own arrays.
+
+    ``check`` is an expression in the small vocabulary of :mod:`teeprint.verify.claims`
+    (arrays by name, arithmetic, comparisons, a fixed list of functions; parsed, never
+    evaluated as Python).  ``seeds = "all"`` (the default for computed figures) asks that it
+    hold at the plate's seed and at most of the fixed verification seeds; ``"plate"`` that it
+    hold at the plate's seed only (a claim about the very draw the plate prints).
+    """
+
+    says: str = Field(min_length=1, max_length=200, description="the statement, in words")
+    check: str = Field(min_length=1, max_length=400, description="the expression that must be true")
+    seeds: Literal["all", "plate"] = "all"
+
+
 class Specimen(_Model):
     """One plate of the archive, as written in ``designs/<slug>.toml``."""
 
@@ -117,6 +132,7 @@ class Specimen(_Model):
     tags: tuple[str, ...] = ()
     recipe: Stage
     motif: Stage
+    claims: tuple[Claim, ...] = ()
 
 
 class Ink(_Model):

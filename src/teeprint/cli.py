@@ -409,6 +409,41 @@ def mockup(
         info(f"{spec.slug}: {len(outputs)} mockups in {folder} ({time.perf_counter() - start:.2f} s)")
 
 
+@app.command()
+def verify(
+    slugs: Annotated[list[str] | None, typer.Argument(help="Specimen slugs (default with --all: every one).")] = None,
+    all_: Annotated[bool, typer.Option("--all", help="Verify the whole archive, with the near-duplicate gate.")] = False,
+    family: Annotated[str | None, typer.Option("--family", "-f", help="Verify one family (id).")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the reports as JSON on stdout.")] = False,
+    plate_seed_only: Annotated[bool, typer.Option("--plate-seed-only", help="Check claims at the plate's seed only (quicker; not a full verification).")] = False,
+) -> None:
+    """Check each plate's claims on its own arrays (at its seed and at the fixed verification
+    seeds), its labels against the artwork, and, over several plates, near-duplicate figures.
+    Exit 1 if anything fails."""
+    with guarded():
+        import json
+
+        from teeprint.errors import TeeprintError
+        from teeprint.verify.report import verify_many
+
+        cat = catalog()
+        if all_ or family:
+            specs = cat.specimens(family=family)
+        elif slugs:
+            specs = [cat.specimen(s) for s in slugs]
+        else:
+            msg = "name specimens to verify, or give --all or --family ID"
+            raise TeeprintError(msg)
+        result = verify_many(cat, specs, seeds=not plate_seed_only, progress=None if as_json else info)
+        if as_json:
+            typer.echo(json.dumps(result.to_json(), indent=1, ensure_ascii=False))
+        else:
+            for line in result.lines():
+                typer.echo(line)
+        if not result.ok:
+            raise typer.Exit(1)
+
+
 def main() -> None:
     """Console-script entry point (process settings: :mod:`teeprint.runtime`)."""
     configure_process()

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 from teeprint.artwork import Artwork, Box, PathBuilder, Shape, fill, stroke
 from teeprint.catalog import FAMILIES, Settings, Specimen, roman
 from teeprint.motifs.style import HAIR_PT, THIN_PT
-from teeprint.typeset import Face, Typesetter
+from teeprint.typeset import Face, Typesetter, caps
 
 if TYPE_CHECKING:
     from teeprint.recipes import FigureData
@@ -81,7 +81,7 @@ def compose(spec: Specimen, figure: list[Shape], data: FigureData, settings: Set
     shapes.append(stroke(PathBuilder().move(62, 116).line(w - 62, 116), HAIR_PT, cap="butt"))
 
     # Latin title and common name.
-    title = spec.latin_title.upper()
+    title = caps(spec.latin_title)
     size = _fit(ts, title, "display", 64, text_w, 0.06)
     shapes.append(ts.line(title, "display", size, cx, 196, anchor="middle", tracking_em=0.06))
     shapes.append(ts.line(spec.name, "serif-italic", 32, cx, 244, anchor="middle"))
@@ -103,8 +103,8 @@ def compose(spec: Specimen, figure: list[Shape], data: FigureData, settings: Set
     for i, line in enumerate(lines[:4]):
         shapes.append(ts.line(line, "serif", cap_size, cx, 1072 + i * cap_size * 1.3, anchor="middle"))
     prov = data.provenance
-    provenance = (f"SEED {prov.seed} · {spec.reference.short().upper()} · "
-                  f"{HONESTY_NOTE[spec.honesty].upper()}: {spec.method.upper()}")
+    provenance = (f"SEED {prov.seed} · {caps(spec.reference.short())} · "
+                  f"{HONESTY_NOTE[spec.honesty].upper()}: {caps(spec.method)}")
     size = _fit(ts, provenance, "mono", 12.5, text_w, 0.02, min_pt=11.0)
     prov_lines = [provenance] if ts.measure(provenance, "mono", size, 0.02) <= text_w else \
         ts.wrap(provenance, "mono", size, text_w)
@@ -116,7 +116,7 @@ def compose(spec: Specimen, figure: list[Shape], data: FigureData, settings: Set
     # Wordmark.
     shapes.append(stroke(PathBuilder().move(62, 1214).line(w - 62, 1214), HAIR_PT, cap="butt"))
     brand = settings.shop
-    shapes.append(ts.line(brand.wordmark.upper(), "display", 19, cx, 1246, anchor="middle",
+    shapes.append(ts.line(caps(brand.wordmark), "display", 19, cx, 1246, anchor="middle",
                           tracking_em=0.32))
     shapes.append(ts.line(brand.wordmark_tagline, "serif-italic", 15, 70, 1243))
     shapes.append(ts.line(f"N° {spec.plate:03d}", "mono", 13, w - 70, 1242, anchor="end",

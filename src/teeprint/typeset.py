@@ -12,6 +12,7 @@ font file placed in the shop's ``fonts/`` folder.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -24,6 +25,30 @@ if TYPE_CHECKING:
     from teeprint.catalog import FontsConfig
 
 Face = Literal["display", "serif", "serif-italic", "mono"]
+
+def caps(text: str) -> str:
+    """Text in capitals without changing a letter's meaning.
+
+    Latin words are upper-cased; Greek and every other script stay as written (``str.upper``
+    turns η into Η and β into Β, which read as the Latin H and B and misstate a setting:
+    "Η = 0.038"); a lone Latin letter is a mathematical symbol and keeps its case, so
+    "N = n", "σ(x)" and "p/n" survive.
+    """
+    out = []
+    for word in _WORDS.findall(text):
+        if not word[0].isalpha() or (len(word) == 1 and word.isascii()):
+            out.append(word)
+            continue
+        out.append("".join(ch if _greek(ch.upper()) else ch.upper() for ch in word))
+    return "".join(out)
+
+
+_WORDS = re.compile(r"[^\W\d_]+|[\W\d_]+")
+
+
+def _greek(s: str) -> bool:
+    return any("\u0370" <= u <= "\u03ff" or "\u1f00" <= u <= "\u1fff" for u in s)
+
 Anchor = Literal["start", "middle", "end"]
 FONT_SUFFIXES = (".ttf", ".otf")
 

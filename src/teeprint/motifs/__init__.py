@@ -34,6 +34,9 @@ BUILTIN_MODULES = (
     "teeprint.motifs.ridges",
     "teeprint.motifs.graph",
     "teeprint.motifs.glyph",
+    "teeprint.motifs.bars",
+    "teeprint.motifs.gridworld",
+    "teeprint.motifs.regions",
 )
 
 

@@ -9,7 +9,7 @@ import numpy as np
 
 from teeprint.artwork import Box, PathBuilder, Shape, stroke
 from teeprint.motifs.style import HAIR_PT, HATCH_GAP_PT, HATCH_TINT, LABEL_PT, THIN_PT, TICK_PT
-from teeprint.typeset import Typesetter
+from teeprint.typeset import Typesetter, caps
 
 
 @dataclass(frozen=True)
@@ -109,10 +109,10 @@ def frame_axes(plot: Box, xs: Scale, ys: Scale, ts: Typesetter, *, x_label: str 
     if not ticks.empty:
         shapes.append(stroke(ticks, HAIR_PT, cap="butt"))
     if x_label:
-        shapes.append(ts.line(x_label.upper(), "mono", LABEL_PT - 2, plot.cx,
+        shapes.append(ts.line(caps(x_label), "mono", LABEL_PT - 2, plot.cx,
                               plot.bottom + TICK_PT + LABEL_PT + 22, anchor="middle", tracking_em=0.12))
     if y_label:
-        shapes.append(ts.line(y_label.upper(), "mono", LABEL_PT - 2, plot.x, plot.y - 14,
+        shapes.append(ts.line(caps(y_label), "mono", LABEL_PT - 2, plot.x, plot.y - 14,
                               anchor="start", tracking_em=0.12))
     return shapes
 

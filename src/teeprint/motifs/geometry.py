@@ -35,7 +35,7 @@ from teeprint.motifs.style import (
     TICK_PT,
 )
 from teeprint.recipes import FigureData, Params
-from teeprint.typeset import Typesetter
+from teeprint.typeset import Typesetter, caps
 
 _SUB = str.maketrans("0123456789", "₀₁₂₃₄₅₆₇₈₉")
 
@@ -207,7 +207,7 @@ def vector_star(data: FigureData, p: VectorStarParams, ctx: MotifContext) -> lis
     shapes: list[Shape] = []
     top = main.y
     if p.title:
-        shapes.append(ts.line(format_text(p.title, data).upper(), "mono", LABEL_PT - 2, main.x,
+        shapes.append(ts.line(caps(format_text(p.title, data)), "mono", LABEL_PT - 2, main.x,
                               main.y + LABEL_PT - 2, tracking_em=0.12))
         top += LABEL_PT + 10
     label_room = 48.0
@@ -309,7 +309,7 @@ def _side(data: FigureData, p: VectorStarParams, side: Box, ts: Typesetter,
     values = (np.asarray(array(data, p.sweep_values), float).ravel() if p.sweep_values
               else np.arange(sweep.shape[0], dtype=float))
     if p.sweep_title:
-        shapes.append(ts.line(p.sweep_title.upper(), "mono", LABEL_PT - 2, side.x, y + LABEL_PT - 2,
+        shapes.append(ts.line(caps(p.sweep_title), "mono", LABEL_PT - 2, side.x, y + LABEL_PT - 2,
                               tracking_em=0.12))
         y += LABEL_PT + 8
     count = sweep.shape[0]
@@ -505,7 +505,7 @@ def point_geometry(data: FigureData, p: PointParams, ctx: MotifContext) -> list[
     shapes: list[Shape] = []
     top = box.y
     if p.title:
-        shapes.append(ts.line(format_text(p.title, data).upper(), "mono", LABEL_PT - 2, box.x,
+        shapes.append(ts.line(caps(format_text(p.title, data)), "mono", LABEL_PT - 2, box.x,
                               box.y + LABEL_PT - 2, tracking_em=0.12))
         top += LABEL_PT + 12
     label_h = TICK_PT + 14 if p.snapshot_label else 0.0

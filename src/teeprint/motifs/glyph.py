@@ -20,6 +20,7 @@ from teeprint.motifs import MotifContext, motif
 from teeprint.motifs.axes import Scale, frame_axes, padded_range
 from teeprint.motifs.style import GHOST_TINT, HAIR_PT, LABEL_PT, MEDIUM_PT, THIN_PT, TICK_PT
 from teeprint.recipes import FigureData, Params
+from teeprint.typeset import caps
 
 
 class InsetSeries(Params):
@@ -215,7 +216,7 @@ def _inset(data: FigureData, p: Inset, box: Box, ctx: MotifContext) -> list[Shap
                  if xlo <= v <= xhi]
     shapes += frame_axes(plot, xs, ysc, ts, x_label=p.x_label, y_ticks=None, x_ticks=ticks)
     if p.y_label:
-        shapes.append(ts.line(p.y_label.upper(), "mono", LABEL_PT - 2, plot.x, plot.y - 12,
+        shapes.append(ts.line(caps(p.y_label), "mono", LABEL_PT - 2, plot.x, plot.y - 12,
                               tracking_em=0.12))
     return shapes
 

@@ -21,6 +21,7 @@ from teeprint.motifs import MotifContext, motif
 from teeprint.motifs.matrix import Panel, array, centre_vertically, draw_panel, sub_box
 from teeprint.motifs.style import GHOST_TINT, HAIR_PT, HEAVY_PT, LABEL_PT, THIN_PT, TICK_PT
 from teeprint.recipes import FigureData, Params
+from teeprint.typeset import caps
 
 
 class Node(Params):
@@ -104,7 +105,7 @@ def circuit_graph(data: FigureData, p: GraphParams, ctx: MotifContext) -> list[S
     shapes: list[Shape] = []
     top = area.y
     if p.title:
-        shapes.append(ts.line(p.title.upper(), "mono", LABEL_PT - 2, area.x, area.y + LABEL_PT - 2,
+        shapes.append(ts.line(caps(p.title), "mono", LABEL_PT - 2, area.x, area.y + LABEL_PT - 2,
                               tracking_em=0.12))
         top += LABEL_PT + 6
     r = p.node_pt

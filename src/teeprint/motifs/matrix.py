@@ -34,7 +34,7 @@ from teeprint.motifs.style import (
     TICK_PT,
 )
 from teeprint.recipes import FigureData, Params
-from teeprint.typeset import Typesetter
+from teeprint.typeset import Typesetter, caps
 
 #: Smallest disc radius worth printing; below it a cell stays empty (a halftone drops out too).
 MIN_DOT_R_PT = 0.9
@@ -336,10 +336,10 @@ def draw_panel(data: FigureData, p: Panel, box: Box, ts: Typesetter,
     top = box.y
     title_h = LABEL_PT - 2 + TITLE_GAP_PT
     if p.title and box.h > 3 * title_h:
-        title = ts.line(p.title.upper(), "mono", LABEL_PT - 2, box.x, box.y + LABEL_PT - 2,
+        title = ts.line(caps(p.title), "mono", LABEL_PT - 2, box.x, box.y + LABEL_PT - 2,
                         tracking_em=0.12)
         if title.bbox[2] > box.right:  # too long for a narrow panel: set it smaller, then drop it
-            title = ts.line(p.title.upper(), "mono", TICK_PT, box.x, box.y + LABEL_PT - 2)
+            title = ts.line(caps(p.title), "mono", TICK_PT, box.x, box.y + LABEL_PT - 2)
         if title.bbox[2] <= box.right:
             shapes.append(title)
             top += title_h
@@ -455,11 +455,11 @@ def draw_panel(data: FigureData, p: Panel, box: Box, ts: Typesetter,
     if not ticks.empty:
         shapes.append(stroke(ticks, HAIR_PT, cap="butt"))
     if row_title:
-        label = ts.line(row_title.upper(), "mono", LABEL_PT - 2, grid.x, grid.cy, anchor="middle",
+        label = ts.line(caps(row_title), "mono", LABEL_PT - 2, grid.x, grid.cy, anchor="middle",
                         tracking_em=0.12)
         shapes.append(_place_rotated(label, grid.x, grid.cy, box.x))
     if col_title:
-        shapes.append(ts.line(col_title.upper(), "mono", LABEL_PT - 2, grid.cx,
+        shapes.append(ts.line(caps(col_title), "mono", LABEL_PT - 2, grid.cx,
                               grid.y - pad - col_h - (18 if col_labels else 10), anchor="middle",
                               tracking_em=0.12))
     if key_h and p.kind == "dots":  # the key band sits under the cells, inside the panel

@@ -33,6 +33,7 @@ from teeprint.motifs.style import (
     TICK_PT,
 )
 from teeprint.recipes import FigureData, Params
+from teeprint.typeset import caps
 
 LineStyle = Literal["accent", "dashed", "ghost", "solid"]
 
@@ -412,7 +413,7 @@ def density_ridges(data: FigureData, p: RidgeParams, ctx: MotifContext) -> list[
             shapes.append(ts.line(text, "mono", TICK_PT, tx, axis_y + 9 + TICK_PT, anchor="middle"))
     shapes.append(stroke(axis, HAIR_PT, "ink", cap="butt"))
     if p.x_label:
-        shapes.append(ts.line(p.x_label.upper(), "mono", LABEL_PT - 2, (px0 + px1) / 2,
+        shapes.append(ts.line(caps(p.x_label), "mono", LABEL_PT - 2, (px0 + px1) / 2,
                               axis_y + 20 + TICK_PT + LABEL_PT, anchor="middle", tracking_em=0.12))
 
     # Row labels, thinned so they never touch.

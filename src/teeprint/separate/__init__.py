@@ -38,6 +38,7 @@ from teeprint.separate.plates import (
     registration_marks,
     slug_line,
 )
+from teeprint.typeset import caps
 
 if TYPE_CHECKING:
     from teeprint.catalog import Catalog, Colorway
@@ -95,16 +96,16 @@ def _job(plate: Plate, colorway: Colorway, settings: ScreenSettings, catalog: Ca
     spec = plate.spec
     n = len(plates)
     names = " + ".join(p.name for p in plates)
-    job_line = (f"{spec.slug.upper()} · PLATE {roman(spec.plate)} · {colorway.name.upper()} · "
+    job_line = (f"{caps(spec.slug)} · PLATE {roman(spec.plate)} · {caps(colorway.name)} · "
                 f"{n} SCREEN{'S' if n != 1 else ''}, IN PRINT ORDER:")
-    size_line = (f"{spec.name.upper()} · TRIM {art.width_pt / 72:g} x {art.height_pt / 72:g} IN · "
+    size_line = (f"{caps(spec.name)} · TRIM {art.width_pt / 72:g} x {art.height_pt / 72:g} IN · "
                  "PRINT AT 100 % · RIGHT READING")
     marks = (*registration_marks(page), slug_line(ts, page, job_line),
              slug_line(ts, page, names, right=True), slug_line(ts, page, size_line, top=True))
     screen = f"{settings.lpi:g} LPI {settings.angle_deg:g}°"
     labels: dict[str, tuple[Shape, ...]] = {}
     for i, p in enumerate(plates, start=1):
-        what = f"CHOKE {p.choke_pt:g} PT" if p.is_underbase else p.label.upper()
+        what = f"CHOKE {p.choke_pt:g} PT" if p.is_underbase else caps(p.label)
         text = f"PLATE {i}/{n} · {screen} · {p.name} · {what}"
         labels[p.name] = tuple(plate_label(ts, page, text, i - 1, n))
     info = {"title": f"{art.title} — separations, {colorway.name}",

@@ -1,0 +1,3 @@
+"""Classical algorithms that no generic engine covers."""
+
+from __future__ import annotations

@@ -1,0 +1,3 @@
+"""E14 gridworlds: tabular MDPs solved exactly or learned (values, policies, visitation)."""
+
+from __future__ import annotations

@@ -1,0 +1,3 @@
+"""E19 small images: synthetic images, kernels and patches (convolution, saliency, perturbations)."""
+
+from __future__ import annotations
