@@ -444,6 +444,32 @@ def verify(
             raise typer.Exit(1)
 
 
+@app.command()
+def sheet(
+    slugs: Annotated[list[str] | None, typer.Argument(help="Specimen slugs (default: the --family, or the whole archive).")] = None,
+    family: Annotated[str | None, typer.Option("--family", "-f", help="Every plate of one family (id).")] = None,
+    colorway: Annotated[str, typer.Option("--colorway", "-c", help="Colourway to draw the plates in.")] = "ecru",
+    out: Annotated[Path, typer.Option("--out", "-o", help="Folder for the sheet PNG.")] = Path("out/sheets"),
+) -> None:
+    """Draw a contact sheet: the plates side by side in one PNG, for reviewing a series."""
+    with guarded():
+        from teeprint.export import atomic_write
+        from teeprint.verify.sheet import contact_sheet
+
+        cat = catalog()
+        specs = [cat.specimen(s) for s in slugs] if slugs else cat.specimens(family=family)
+        if not specs:
+            from teeprint.errors import TeeprintError
+
+            msg = f"no specimen in family {family!r}; see `teeprint list`"
+            raise TeeprintError(msg)
+        name = f"{family or ('plates' if slugs else 'archive')}--{colorway}.png"
+        png = contact_sheet(cat, specs, colorway)
+        out.mkdir(parents=True, exist_ok=True)
+        atomic_write(out / name, png)
+        info(f"{len(specs)} plates on {out / name}")
+
+
 def main() -> None:
     """Console-script entry point (process settings: :mod:`teeprint.runtime`)."""
     configure_process()

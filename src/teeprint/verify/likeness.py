@@ -54,8 +54,8 @@ def _grey_figure(shapes: Sequence[Shape]) -> np.ndarray:
     """The figure panel drawn in black on white, as floats 0 (ink) .. 1 (paper)."""
     import cairocffi as cairo
 
-    from teeprint.artwork import PATH_TOKENS
     from teeprint.plate import FIGURE_BOX
+    from teeprint.raster import paint_shape
 
     box = FIGURE_BOX
     scale = RASTER_PX / max(box.w, box.h)
@@ -65,27 +65,8 @@ def _grey_figure(shapes: Sequence[Shape]) -> np.ndarray:
     ctx.scale(scale, scale)
     ctx.translate(-box.x, -box.y)
     for s in shapes:
-        ctx.new_path()
-        for cmd, args in PATH_TOKENS.findall(s.d):
-            nums = [float(v) for v in args.replace(",", " ").split()]
-            if cmd == "M":
-                ctx.move_to(nums[0], nums[1])
-                for i in range(2, len(nums), 2):
-                    ctx.line_to(nums[i], nums[i + 1])
-            elif cmd == "L":
-                for i in range(0, len(nums), 2):
-                    ctx.line_to(nums[i], nums[i + 1])
-            elif cmd == "C":
-                for i in range(0, len(nums), 6):
-                    ctx.curve_to(*nums[i:i + 6])
-            else:
-                ctx.close_path()
         ctx.set_source_rgba(0, 0, 0, s.tint)
-        if s.paint == "stroke":
-            ctx.set_line_width(s.width_pt)
-            ctx.stroke()
-        else:
-            ctx.fill()
+        paint_shape(ctx, s)
     surface.flush()
     stride = surface.get_stride()
     alpha = np.frombuffer(bytes(surface.get_data()), np.uint8).reshape(h, stride)[:, :w]
@@ -111,9 +92,23 @@ def figure_hash(shapes: Sequence[Shape]) -> bytes:
     return np.packbits(bits).tobytes()
 
 
-def data_digest(data: FigureData) -> str:
-    """sha256 of the figure's arrays alone (names and numbers, not provenance)."""
-    payload = json.loads(data.to_json())["arrays"]
+def plotted_names(params: Any) -> set[str]:
+    """Every string in a motif's parameters (array names among them), recursively."""
+    if isinstance(params, str):
+        return {params}
+    if isinstance(params, dict):
+        return set().union(*(plotted_names(v) for v in params.values())) if params else set()
+    if isinstance(params, (list, tuple)):
+        return set().union(*(plotted_names(v) for v in params)) if params else set()
+    return set()
+
+
+def data_digest(data: FigureData, motif_params: Any = None) -> str:
+    """sha256 of the arrays a figure plots (names and numbers; the arrays its motif names,
+    or all of them when it names none), never the provenance."""
+    arrays = json.loads(data.to_json())["arrays"]
+    wanted = plotted_names(motif_params) & set(arrays)
+    payload = {k: v for k, v in arrays.items() if k in wanted} if wanted else arrays
     return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()
 
 

@@ -119,7 +119,7 @@ def verify_one(catalog: Catalog, spec: Specimen, seeds: bool = True) -> PlateRes
 
     start = time.perf_counter()
     report, plate, figure = verify_plate(catalog, spec, seeds=seeds)
-    return PlateResult(report, figure_hash(figure), data_digest(plate.data),
+    return PlateResult(report, figure_hash(figure), data_digest(plate.data, spec.motif.params),
                        time.perf_counter() - start)
 
 
