@@ -1,35 +1,34 @@
-"""Contract over the whole archive: every specimen renders, deterministically, inside its panel,
-with its colourways' inks only, and legibly at print scale."""
+"""Contract over the whole archive, through ``teeprint verify``.
+
+The archive is verified once per session, in two worker processes (the work every per-plate
+test shares): each plate's claims at its seed and at the verification seeds, determinism,
+seed dependence of computed figures, labels against strokes, the figure inside its panel,
+preflight's vector rules in every colourway, ink coverage; then the near-duplicate gate over
+all plates.  Each plate is one test, so a failure names the plate and what broke.
+"""
 
 from __future__ import annotations
 
-import re
+import json
 
-import numpy as np
 import pytest
 
-from teeprint import motifs, pipeline, recipes
-from teeprint.artwork import to_svg
-from teeprint.catalog import Catalog
-from teeprint.motifs.style import HAIR_PT, MIN_PRINT_SCALE
-from teeprint.plate import FIGURE_BOX
-from teeprint.raster import rasterize
+from teeprint.catalog import FAMILIES, Catalog
+from teeprint.verify import SEEDS
 
 from .conftest import REPO
 
-SLUGS = [s.slug for s in Catalog.load(REPO / "shop.toml").specimens()]
+SPECS = Catalog.load(REPO / "shop.toml").specimens()
+SLUGS = [s.slug for s in SPECS]
 
 
-@pytest.fixture(scope="module")
-def drawn(catalog):
-    cache: dict[str, pipeline.Plate] = {}
+@pytest.fixture(scope="session")
+def verified(catalog):
+    """Every plate verified once (two processes), with the archive gates."""
+    from teeprint.verify.report import verify_many
 
-    def get(slug: str) -> pipeline.Plate:
-        if slug not in cache:
-            cache[slug] = pipeline.draw_plate(catalog, catalog.specimen(slug))
-        return cache[slug]
-
-    return get
+    result = verify_many(catalog, catalog.specimens(), jobs=2)
+    return result, {p.report.slug: p for p in result.plates}
 
 
 def test_archive_has_unique_plates_and_slugs(catalog):
@@ -38,58 +37,42 @@ def test_archive_has_unique_plates_and_slugs(catalog):
     assert len({s.slug for s in specs}) == len(specs)
 
 
-@pytest.mark.parametrize("slug", SLUGS)
-def test_specimen_contract(catalog, drawn, slug):
-    spec = catalog.specimen(slug)
-    plate = drawn(slug)
-    art = plate.artwork
-
-    # Deterministic: a fresh computation gives the same data and the same master.
-    again = pipeline.draw_plate(catalog, spec)
-    assert again.data.to_json() == plate.data.to_json()
-
-    # The figure stays inside its panel; the whole plate inside the artboard.
-    ts = pipeline.typesetter(catalog)
-    figure = motifs.draw(spec, recipes.run(spec), FIGURE_BOX, ts)
-    assert figure, "the motif drew nothing"
-    for s in figure:
-        x0, y0, x1, y1 = s.bbox
-        assert x0 >= FIGURE_BOX.x - 0.5 and y0 >= FIGURE_BOX.y - 0.5, (s.label, s.bbox)
-        assert x1 <= FIGURE_BOX.right + 0.5 and y1 <= FIGURE_BOX.bottom + 0.5, (s.label, s.bbox)
-    x0, y0, x1, y1 = art.bbox()
-    assert x0 >= 0 and y0 >= 0 and x1 <= art.width_pt and y1 <= art.height_pt
-
-    # Legible at the smallest print scale: lines and type above the screen-print minimums.
-    for s in art.shapes:
-        if s.paint == "stroke":
-            assert s.width_pt * MIN_PRINT_SCALE >= 0.5 and s.width_pt >= HAIR_PT - 1e-9, s.label
-        if s.text_pt is not None:
-            assert s.text_pt * MIN_PRINT_SCALE >= 8.0, (s.label, s.text_pt)
-        assert s.role in ("ink", "accent"), s.role
-
-    for cw_id in spec.colorways:
-        cw = catalog.colorway(cw_id)
-        svg = to_svg(art, cw)
-        assert svg == to_svg(again.artwork, cw)
-        # Only the colourway's inks (solid or as tints mixed against the garment) appear.
-        allowed = {cw.tint_hex(ink.id, s.tint) for s in art.shapes
-                   for ink in [cw.ink_for(s.role)]}
-        used = set(re.findall(r'(?:fill|stroke)="(#[0-9a-f]{6})"', svg))
-        assert used <= allowed
-        assert "<text" not in svg
-        # Not blank and not a solid box: something printable, with air around it.
-        rgba = rasterize(svg, 270, 324)
-        inked = np.count_nonzero(rgba[..., 3]) / rgba[..., 3].size
-        assert 0.03 < inked < 0.6, inked
+def test_plate_numbers_are_ordered_by_family(catalog):
+    order = list(FAMILIES)
+    specs = catalog.specimens()
+    by_plate = [order.index(s.family) for s in specs]
+    assert by_plate == sorted(by_plate), "plate numbers follow the family order"
 
 
 @pytest.mark.parametrize("slug", SLUGS)
-def test_figure_data_has_provenance(catalog, slug):
-    import json
+def test_plate_verifies(verified, slug):
+    _, plates = verified
+    report = plates[slug].report
+    failing = [c.to_json() for c in report.claims if not c.holds]
+    assert not failing, json.dumps(failing, indent=1, ensure_ascii=False)
+    assert not report.problems, report.problems
+    assert report.claims, "every plate declares claims"
 
-    spec = catalog.specimen(slug)
-    payload = json.loads(recipes.run(spec).to_json())
-    prov = payload["provenance"]
-    assert prov["specimen"] == slug and prov["seed"] == spec.seed
-    assert prov["honesty"] == spec.honesty and prov["reference"]
-    assert payload["arrays"], "a figure is made of named arrays"
+
+@pytest.mark.parametrize("slug", [s.slug for s in SPECS if s.honesty == "computed"])
+def test_computed_claims_were_run_at_other_seeds(verified, slug):
+    report = verified[1][slug].report
+    assert any(c.seeds_run == len(SEEDS) for c in report.claims if c.check), \
+        "a computed plate's claims are checked at the verification seeds"
+
+
+def test_no_near_duplicates_and_no_shared_data(verified):
+    result, _ = verified
+    assert not result.same_data, result.same_data
+    assert not result.duplicates, [p.to_json() for p in result.duplicates]
+
+
+def test_figure_data_carries_the_seed_it_was_run_at(catalog):
+    from teeprint import recipes
+
+    spec = catalog.specimen("double-descent")
+    at_plate = json.loads(recipes.run(spec).to_json())
+    at_seven = json.loads(recipes.run(spec, 7).to_json())
+    assert at_plate["provenance"]["seed"] == 0 and at_seven["provenance"]["seed"] == 7
+    assert at_plate["arrays"]["test_error"] != at_seven["arrays"]["test_error"]
+    assert at_plate["provenance"]["reference"] == "Belkin et al. 2019, PNAS"

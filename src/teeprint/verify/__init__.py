@@ -108,9 +108,16 @@ def check_claims(spec: Specimen, data: FigureData,
 
 def verify_plate(catalog: Any, spec: Specimen, *,
                  seeds: bool = True) -> tuple[PlateReport, Any, list[Any]]:
-    """Draw a plate and check it: its claims (at several seeds unless ``seeds`` is False) and
-    its figure's text.  Returns the report, the drawn plate and the figure's shapes (for the
-    archive gates)."""
+    """Draw a plate and check everything about it that needs no print file:
+
+    * its claims, at its seed and (unless ``seeds`` is False) at the verification seeds;
+    * that a computed figure depends on its seed and repeats exactly at the same seed;
+    * its figure's labels against each other and the strokes (:mod:`teeprint.verify.text`);
+    * the figure inside its panel, only the ``ink`` and ``accent`` roles, some ink but not a
+      solid block, and the vector print rules of preflight in every colourway.
+
+    Returns the report, the drawn plate and the figure's shapes (for the archive gates).
+    """
     from teeprint import motifs, pipeline, recipes
     from teeprint.plate import FIGURE_BOX, compose
     from teeprint.verify.text import text_problems
@@ -120,11 +127,78 @@ def verify_plate(catalog: Any, spec: Specimen, *,
     ts = pipeline.typesetter(catalog)
     figure = motifs.draw(spec, data, FIGURE_BOX, ts)
     plate = pipeline.Plate(spec, data, compose(spec, figure, data, catalog.settings, ts))
-    report.claims = check_claims(spec, data, recipes.run if seeds else (lambda s, seed: data))
+    cache: dict[int, FigureData] = {}
+
+    def run(s: Specimen, seed: int) -> FigureData:
+        if seed not in cache:
+            cache[seed] = recipes.run(s, seed)
+        return cache[seed]
+
+    report.claims = check_claims(spec, data, run) if seeds else check_claims(
+        spec, data, lambda s, seed: data)
     if not seeds:
         for c in report.claims:
             c.seeds_run = c.seeds_held = 0
     if not spec.claims:
         report.problems.append("declares no claims: every plate states what its figure shows")
+    if seeds:
+        report.problems.extend(_seed_problems(spec, data, run))
     report.problems.extend(text_problems(figure))
+    report.problems.extend(_layout_problems(catalog, plate, figure))
     return report, plate, figure
+
+
+def _seed_problems(spec: Specimen, data: FigureData,
+                   run: Callable[[Specimen, int], FigureData]) -> list[str]:
+    """Same seed, same numbers; and a computed figure must change with its seed."""
+    from teeprint import recipes
+
+    out = []
+    if recipes.run(spec).to_json() != data.to_json():
+        out.append("not deterministic: two runs at the plate's seed give different arrays")
+    if spec.honesty == "computed":
+        plate_arrays = json_arrays(data)
+        if all(json_arrays(run(spec, s)) == plate_arrays for s in SEEDS[:2]):
+            out.append("a computed figure that does not change with its seed: honesty should be "
+                       "closed-form (or the recipe ignores its generator)")
+    return out
+
+
+def json_arrays(data: FigureData) -> str:
+    """The arrays of a figure as canonical JSON (provenance left out)."""
+    import json
+
+    return json.dumps(json.loads(data.to_json())["arrays"], sort_keys=True)
+
+
+def _layout_problems(catalog: Any, plate: Any, figure: list[Any]) -> list[str]:
+    """The figure stays in its panel, paints with ink roles only, inks some of the plate but is
+    no solid block, and passes preflight's vector rules in every colourway."""
+    import numpy as np
+
+    from teeprint.plate import FIGURE_BOX
+    from teeprint.preflight import check_plate
+    from teeprint.raster import rasterize_artwork
+
+    out: list[str] = []
+    box = FIGURE_BOX
+    for s in figure:
+        x0, y0, x1, y1 = s.bbox
+        if x0 < box.x - 0.5 or y0 < box.y - 0.5 or x1 > box.right + 0.5 or y1 > box.bottom + 0.5:
+            out.append(f"the figure leaves its panel: {s.label or s.paint} reaches "
+                       f"({x0:.0f}, {y0:.0f}, {x1:.0f}, {y1:.0f}) pt")
+            break
+    roles = {s.role for s in plate.artwork.shapes} - {"ink", "accent"}
+    if roles:
+        out.append(f"paints with roles {sorted(roles)}; motifs use 'ink' and 'accent' only")
+    for cw_id in plate.spec.colorways:
+        cw = catalog.colorway(cw_id)
+        report = check_plate(plate, cw, catalog.settings.print)
+        out.extend(f"preflight {cw_id}: {v.rule}: {v.message}" for v in report.violations
+                   if v.severity == "error")
+    first = catalog.colorway(plate.spec.colorways[0])
+    alpha = rasterize_artwork(plate.artwork, first, 270, 324)[..., 3]
+    inked = float(np.count_nonzero(alpha)) / alpha.size
+    if not 0.03 < inked < 0.6:
+        out.append(f"inks {inked:.0%} of the plate: blank or a solid block (3-60 % expected)")
+    return out

@@ -283,8 +283,15 @@ def evaluate(check: str, arrays: dict[str, Any]) -> Outcome:
                 return all(_truth(ev(v), check) for v in node.values)
             return any(_truth(ev(v), check) for v in node.values)
         if isinstance(node, ast.Compare):
+            # The outer comparison is reported first; of a chain ``0 < x < 1`` the first
+            # operand that is not a constant is what was measured.
+            slot = len(measured)
+            measured.append(("", None))
             left = ev(node.left)
-            measured.append((ast.unparse(node.left), _report(left)))
+            shown, value = node.left, left
+            if isinstance(node.left, ast.Constant) and node.comparators:
+                shown, value = node.comparators[0], ev(node.comparators[0])
+            measured[slot] = (ast.unparse(shown), _report(value))
             result: Any = True
             for op, comp in zip(node.ops, node.comparators, strict=True):
                 right = ev(comp)
@@ -298,13 +305,14 @@ def evaluate(check: str, arrays: dict[str, Any]) -> Outcome:
             base = np.asarray(ev(node.value))
             return base[_index(node.slice)]
         if isinstance(node, ast.Call):
-            func = FUNCTIONS[node.func.id][0]  # type: ignore[union-attr]  # parse() checked
+            fname = node.func.id if isinstance(node.func, ast.Name) else ""  # parse() checked
+            func = FUNCTIONS[fname][0]
             args = [ev(a) for a in node.args]
             kwargs = {(k.arg or "") if k.arg != "abs" else "abs_": ev(k.value) for k in node.keywords}
             try:
                 return func(*args, **kwargs)
             except (TypeError, ValueError, IndexError, np.linalg.LinAlgError) as exc:
-                msg = f"check {check!r}: {node.func.id}(): {exc}"  # type: ignore[union-attr]
+                msg = f"check {check!r}: {fname}(): {exc}"
                 raise ClaimError(msg) from None
         msg = f"check {check!r}: {type(node).__name__} not allowed"
         raise ClaimError(msg)

@@ -95,9 +95,9 @@ def text_problems(shapes: Sequence[Shape]) -> list[str]:
     labels = [(s, b) for s in shapes if s.text_pt is not None and (b := _shrunk(s.bbox))]
     problems: list[str] = []
     for i, (a, ba) in enumerate(labels):
-        for b, bb in labels[i + 1:]:
+        for other, bb in labels[i + 1:]:
             if ba[0] < bb[2] and bb[0] < ba[2] and ba[1] < bb[3] and bb[1] < ba[3]:
-                problems.append(f"label {a.label!r} overlaps label {b.label!r}")
+                problems.append(f"label {a.label!r} overlaps label {other.label!r}")
     strokes = [(s, segments(s.d)) for s in shapes if s.paint == "stroke"]
     for s in shapes:
         if s.text_pt is None:
