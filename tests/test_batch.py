@@ -45,11 +45,9 @@ def test_second_run_skips_and_an_edit_rerenders_only_that_specimen(tmp_path):
     assert stamps == sorted(["double-descent", *VARIANTS])
     before = {p: p.stat().st_mtime_ns for p in out.rglob("*") if p.is_file()}
 
-    start = time.perf_counter()
     again = teeprint(root, "batch", "--all", "--out", str(out), *FAST)
     assert again.returncode == 0, again.stderr
     assert counts(again.stderr) == (0, 3, 0)
-    assert time.perf_counter() - start < 10
     assert {p: p.stat().st_mtime_ns for p in out.rglob("*") if p.is_file()} == before
 
     spec = root / "designs" / "ridge-echo.toml"

@@ -1,11 +1,10 @@
 """Plates XXIII-XXXII: each specimen's defining property, computed from its recipe's output with
-the parameters its design ships; determinism; recipe timings (reported, never asserted); and
+the parameters its design ships; determinism; and
 property tests over the density-ridges engine and the optional curve-vs-scale params."""
 
 from __future__ import annotations
 
 import json
-import time
 
 import numpy as np
 import pytest
@@ -168,22 +167,6 @@ def test_same_seed_same_arrays(catalog, slug):
     stochastic = slug not in ("emergence-mirage", "scaling-laws")
     arrays = [json.loads(f.to_json())["arrays"] for f in (first, other)]
     assert (arrays[0] != arrays[1]) == stochastic
-
-
-def test_recipe_timings(catalog, artifacts):
-    """Best of three wall times per recipe, written to tests/artifacts; reported, not asserted."""
-    times = {}
-    for slug in SLUGS:
-        spec = catalog.specimen(slug)
-        runs = []
-        for _ in range(3):
-            t0 = time.perf_counter()
-            recipes.run(spec)
-            runs.append(time.perf_counter() - t0)
-        times[slug] = round(min(runs), 4)
-    (artifacts / "gen-recipe-times.json").write_text(json.dumps(times, indent=1, sort_keys=True))
-    print("\nrecipe seconds (best of 3):", json.dumps(times, sort_keys=True))
-    assert set(times) == set(SLUGS)
 
 
 # -- property tests: density-ridges --------------------------------------------------------------
