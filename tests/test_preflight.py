@@ -223,18 +223,6 @@ def test_flat_colour_census_counts_every_flat_pixel(seed, n_colours, alpha_level
     assert dict(zip(colours.tolist(), counts.tolist(), strict=True)) == expect
 
 
-@pytest.mark.slow
-def test_every_shipped_specimen_passes(catalog):
-    failures = []
-    for spec in catalog.specimens():
-        plate = pipeline.draw_plate(catalog, spec)
-        for cw in catalog.resolve_colorways(spec):
-            report = pf.check_plate(plate, cw, catalog.settings.print)
-            if not report.ok:
-                failures.append((spec.slug, cw.id, [v.message for v in report.errors]))
-    assert not failures
-
-
 def test_render_holds_back_print_files_that_fail_preflight(tmp_path):
     res = CliRunner().invoke(app, ["--config", str(BAD / "shop.toml"), "render", "bad-specimen",
                                    "-c", "ink-on-cream", "--only", "master-svg", "--only",
