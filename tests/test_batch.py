@@ -193,8 +193,10 @@ def test_code_version_follows_render_code_not_export_code(tmp_path, monkeypatch)
     sh.copytree(Path(teeprint.__file__).parent, pkg, ignore=sh.ignore_patterns("__pycache__"))
     monkeypatch.setattr(teeprint, "__file__", str(pkg / "__init__.py"))
     base = code_version()
-    (pkg / "shop.py").write_text((pkg / "shop.py").read_text() + "\n# a new column\n")
-    (pkg / "gallery_assets" / "gallery.css").write_text("body { color: red; }\n")
+    shopify = pkg / "storefront" / "shopify.py"
+    shopify.write_text(shopify.read_text() + "\n# a new column\n")
+    (pkg / "storefront" / "gallery_assets" / "gallery.css").write_text("body { color: red; }\n")
+    (pkg / "verify" / "claims.py").write_text((pkg / "verify" / "claims.py").read_text() + "\n#\n")
     assert code_version() == base
     (pkg / "plate.py").write_text((pkg / "plate.py").read_text() + "\n# a wider margin\n")
     changed = code_version()

@@ -57,17 +57,12 @@ def test_every_font_is_embedded(root):
 
 
 def test_same_archive_same_bytes(root):
-    from teeprint import lookbook
     from teeprint.catalog import Catalog
-    from teeprint.shop import (
-        ImageCache,
-        build_product,
-        commerce_settings,
-        draw_flat,
-        flat_jobs,
-        product_images,
-        read_rendered,
-    )
+    from teeprint.storefront import lookbook
+    from teeprint.storefront.archive import read_rendered
+    from teeprint.storefront.images import ImageCache, draw_flat, flat_jobs, product_images
+    from teeprint.storefront.products import build_product
+    from teeprint.storefront.settings import commerce_settings
 
     cat = Catalog.load(root / "shop.toml")
     commerce = commerce_settings(cat)
@@ -103,7 +98,7 @@ def test_pages_look_right(root, artifacts):
 
 
 def test_index_pages_fit_and_families_carry_over():
-    from teeprint.lookbook import (
+    from teeprint.storefront.lookbook import (
         FAMILY_ROW_PT,
         INDEX_BOTTOM_PT,
         INDEX_TOP_PT,

@@ -42,7 +42,7 @@ def read_csv(path: Path) -> list[dict[str, str]]:
 
 
 def test_csv_header_is_shopifys_in_order(shop_root):
-    from teeprint.shop import SHOPIFY_HEADER
+    from teeprint.storefront.shopify import SHOPIFY_HEADER
 
     raw = (shop_root / "shop" / "products.csv").read_bytes()
     header = next(csv.reader(io.StringIO(raw.decode("utf-8"))))
@@ -201,14 +201,10 @@ def test_mockups_become_variant_images_when_the_batch_made_them(shop_root, tmp_p
 
 
 def test_formula_cells_are_neutralised(catalog, tmp_path):
-    from teeprint.shop import (
-        FORMULA_LEADS,
-        Rendered,
-        build_product,
-        commerce_settings,
-        neutralise,
-        shopify_csv,
-    )
+    from teeprint.storefront.archive import Rendered
+    from teeprint.storefront.products import build_product
+    from teeprint.storefront.settings import commerce_settings
+    from teeprint.storefront.shopify import FORMULA_LEADS, neutralise, shopify_csv
 
     assert neutralise("=1+1") == "'=1+1" and neutralise("@SUM(A1)") == "'@SUM(A1)"
     assert neutralise("\tx") == "'\tx" and neutralise("\rx") == "'\rx" and neutralise("-3") == "'-3"

@@ -127,10 +127,12 @@ def _sha_file_cached(path: str, _size: int, _mtime_ns: int) -> str:
     return hashlib.sha256(Path(path).read_bytes()).hexdigest()
 
 
-#: Package files that never change a render's bytes: the command line, this module, and the
-#: exports that only read rendered files.  Editing them does not invalidate the archive.
-_NOT_RENDER_INPUTS = frozenset({"__main__.py", "cli.py", "batch.py", "shop.py", "gallery.py",
-                                "lookbook.py"})
+#: Package files that never change a render's bytes: the command line, this module.
+#: Editing them does not invalidate the archive.
+_NOT_RENDER_INPUTS = frozenset({"__main__.py", "cli.py", "batch.py"})
+#: Package folders that only read what was rendered (the storefront exports) or check it
+#: (verification).
+_NOT_RENDER_PACKAGES = frozenset({"storefront", "verify"})
 
 
 def code_version() -> str:
@@ -139,7 +141,7 @@ def code_version() -> str:
     A change to any module that renders (a recipe, a motif, a writer, a mockup texture) can
     change the bytes of every output, so it invalidates every stamp; the version alone would
     miss edits between releases.  Modules that only read outputs (:data:`_NOT_RENDER_INPUTS`)
-    and the gallery's static assets are left out.
+    and packages (:data:`_NOT_RENDER_PACKAGES`) are left out.
     """
     import teeprint
 
@@ -147,7 +149,7 @@ def code_version() -> str:
     h = hashlib.sha256(teeprint.__version__.encode())
     for path in sorted(root.rglob("*")):
         rel = path.relative_to(root)
-        if (not path.is_file() or "__pycache__" in rel.parts or rel.parts[0] == "gallery_assets"
+        if (not path.is_file() or "__pycache__" in rel.parts or rel.parts[0] in _NOT_RENDER_PACKAGES
                 or rel.as_posix() in _NOT_RENDER_INPUTS or path.suffix in (".pyc", ".pyo")):
             continue
         h.update(rel.as_posix().encode() + b"\0")

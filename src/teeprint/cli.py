@@ -278,10 +278,10 @@ def shop_export(
 ) -> None:
     """Shopify CSV, Printify/Printful payloads, images, gallery, lookbook and a manifest."""
     with guarded():
-        from teeprint import shop
+        from teeprint.storefront.export import export
 
-        report = shop.export(catalog(), renders, out, image_base_url=image_base_url,
-                             gallery=gallery, lookbook=lookbook)
+        report = export(catalog(), renders, out, image_base_url=image_base_url,
+                        gallery=gallery, lookbook=lookbook)
         for line in report.lines():
             info(line)
 

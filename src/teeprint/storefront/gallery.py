@@ -18,7 +18,9 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from teeprint.catalog import Catalog, Specimen
-    from teeprint.shop import Product, Rendered, StoreImage
+    from teeprint.storefront.archive import Rendered
+    from teeprint.storefront.images import StoreImage
+    from teeprint.storefront.products import Product
 
 #: Card thumbnails: wide enough for a two-column phone layout on a dense screen.
 THUMB_PX = 512
@@ -74,7 +76,7 @@ def _copy_fonts(catalog: Catalog, assets: Path) -> None:
 def _copy_assets(assets: Path) -> None:
     from teeprint.export import atomic_write
 
-    pkg = resources.files("teeprint") / "gallery_assets"
+    pkg = resources.files("teeprint.storefront") / "gallery_assets"
     for name in ("gallery.css", "gallery.js"):
         atomic_write(assets / name, (pkg / name).read_bytes())
 
@@ -206,7 +208,8 @@ def _unique(images: Sequence[StoreImage]) -> list[StoreImage]:
 def write(catalog: Catalog, products: Sequence[Product], rendered: Sequence[Rendered], out: Path) -> list[Path]:
     """Write the gallery under ``out/gallery``; files of earlier exports not listed are removed."""
     from teeprint.export import atomic_write
-    from teeprint.shop import _place, plate_view_jpeg, sha256_bytes
+    from teeprint.storefront.archive import sha256_bytes
+    from teeprint.storefront.images import _place, plate_view_jpeg
 
     root = out / "gallery"
     written: list[Path] = []

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from teeprint.catalog import Catalog
-    from teeprint.shop import Product
+    from teeprint.storefront.products import Product
 
 PAGE_W_PT, PAGE_H_PT = 595.28, 841.89  # A4
 MARGIN_PT = 54.0
@@ -246,7 +246,7 @@ def _render(catalog: Catalog, products: Sequence[Product]) -> bytes:
     from reportlab.platypus import Paragraph
 
     from teeprint.catalog import FAMILIES, roman
-    from teeprint.shop import plate_view_jpeg
+    from teeprint.storefront.images import plate_view_jpeg
 
     light = [cw for cw in catalog.colorways() if not cw.dark]
     ink = light[0].ink_for("ink").hex if light else "#231e1b"

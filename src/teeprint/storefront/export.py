@@ -1,0 +1,157 @@
+"""The shop export: every product's images, the CSV, the payloads, the gallery and the
+lookbook, written into one folder with a manifest of every file."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from teeprint.errors import TeeprintError
+
+if TYPE_CHECKING:
+    from teeprint.catalog import Catalog
+
+from teeprint.storefront.archive import read_rendered, sha256_bytes
+from teeprint.storefront.images import ImageCache, draw_flat, flat_jobs, product_images
+from teeprint.storefront.pod import _print_files, printful_payload, printify_payload
+from teeprint.storefront.products import Product, _handle, build_product
+from teeprint.storefront.settings import commerce_settings
+from teeprint.storefront.shopify import shopify_csv
+
+SHOP_MANIFEST = "shop-manifest.json"
+
+
+@dataclass
+class ExportReport:
+    """What an export wrote and what the shop owner should know about it."""
+
+    folder: Path
+    products: int = 0
+    variants: int = 0
+    files: int = 0
+    without_mockups: list[str] = field(default_factory=list)
+    not_rendered: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+    def lines(self) -> list[str]:
+        """The summary, one fact a line."""
+        out = [f"shop: {self.products} products, {self.variants} variants, {self.files} files "
+               f"in {self.folder}"]
+        if self.without_mockups:
+            out.append(f"shop: no mockups yet for {len(self.without_mockups)} specimen(s), their "
+                       f"images are the print file on a plain garment-colour square: "
+                       f"{', '.join(self.without_mockups)}")
+        if self.not_rendered:
+            out.append(f"shop: not rendered, left out ({len(self.not_rendered)}): "
+                       f"{', '.join(self.not_rendered)}; run `teeprint batch --all`")
+        out += [f"shop: {n}" for n in self.notes]
+        return out
+
+
+def _prune(folder: Path, keep: set[str]) -> None:
+    """Remove files of earlier exports that this one no longer lists (content-hashed names)."""
+    if not folder.is_dir():
+        return
+    for path in folder.iterdir():
+        if path.is_file() and not path.name.startswith(".") and path.name not in keep:
+            path.unlink()
+
+
+def write_manifest(out: Path) -> int:
+    """List every exported file under ``out`` with its sha256, written last; return the count."""
+    from teeprint.export import atomic_write
+
+    entries = []
+    for path in sorted(out.rglob("*")):
+        rel = path.relative_to(out).as_posix()
+        if not path.is_file() or rel == SHOP_MANIFEST or any(p.startswith(".") for p in rel.split("/")):
+            continue
+        data = path.read_bytes()
+        entries.append({"path": rel, "kind": _kind_of(rel), "sha256": sha256_bytes(data),
+                        "bytes": len(data)})
+    text = json.dumps({"files": entries}, indent=1, sort_keys=True, ensure_ascii=False) + "\n"
+    atomic_write(out / SHOP_MANIFEST, text.encode("utf-8"))
+    return len(entries)
+
+
+def _kind_of(rel: str) -> str:
+    top = rel.split("/", 1)[0]
+    return {"images": "image", "printify": "printify-json", "printful": "printful-json",
+            "gallery": "gallery", "products.csv": "shopify-csv", "lookbook.pdf": "lookbook"}.get(top, "other")
+
+
+def export(catalog: Catalog, renders: Path, out: Path, *, image_base_url: str | None = None,
+           gallery: bool = True, lookbook: bool = True) -> ExportReport:
+    """Write the shop files for every rendered specimen into ``out``."""
+    from teeprint.export import atomic_write
+
+    commerce = commerce_settings(catalog)
+    base_url = image_base_url if image_base_url is not None else commerce.image_base_url
+    rendered, missing = read_rendered(catalog, renders)
+    report = ExportReport(out, not_rendered=missing)
+    if not rendered:
+        msg = f"{renders}: no rendered specimens (no */manifest.json); run `teeprint batch --all --out {renders}` first"
+        raise TeeprintError(msg)
+    images_dir = out / "images"
+    cache = ImageCache.open(images_dir)
+    handles = {r.spec.slug: _handle(catalog, r.spec) for r in rendered}
+    needs = [job for r in rendered for job in flat_jobs(catalog, r, handles[r.spec.slug])]
+    flat = draw_flat(needs, images_dir, cache)
+    products: list[Product] = []
+    keep: set[str] = set()
+    for r in rendered:
+        imgs, plate = product_images(catalog, r, handles[r.spec.slug], images_dir, flat)
+        p = build_product(catalog, commerce, r, imgs, plate, base_url)
+        products.append(p)
+        keep.update(i.name for i in imgs)
+        if plate is not None:
+            keep.add(plate.name)
+        if not p.from_mockups:
+            report.without_mockups.append(r.spec.slug)
+    skus = [v.sku for p in products for v in p.variants]
+    dupes = sorted({s for s in skus if skus.count(s) > 1})
+    if dupes:
+        msg = (f"{catalog.settings_path}: key 'commerce.sku_pattern' gives the same SKU to several "
+               f"variants ({dupes[0]}); include {{slug}} or {{plate}}")
+        raise TeeprintError(msg)
+    atomic_write(out / "products.csv", shopify_csv(products, commerce, catalog.settings.shop.vendor))
+    missing_ids = 0
+    pod_names: dict[str, set[str]] = {"printify": set(), "printful": set()}
+    for r, p in zip(rendered, products, strict=True):
+        urls = _print_files(r, base_url, images_dir)
+        keep.update(u.rsplit("/", 1)[-1] for u in urls.values())
+        for kind, payload in (("printify", printify_payload(p, commerce, urls)),
+                              ("printful", printful_payload(p, commerce, urls))):
+            name = f"{p.handle}.json"
+            pod_names[kind].add(name)
+            text = json.dumps(payload, indent=1, sort_keys=True, ensure_ascii=False) + "\n"
+            atomic_write(out / kind / name, text.encode("utf-8"))
+        missing_ids += sum(1 for v in p.variants if f"{v.garment}/{v.size}" not in commerce.printful.variant_ids)
+        if len(p.variants) > 100:
+            report.notes.append(f"{p.handle}: {len(p.variants)} variants; Printful takes at most 100 "
+                                "per sync product, trim [commerce].sizes or the colourways' garments")
+    for kind, names in pod_names.items():
+        _prune(out / kind, names)
+    _prune(images_dir, keep)
+    cache.save(keep)
+    report.products = len(products)
+    report.variants = sum(len(p.variants) for p in products)
+    if not base_url:
+        report.notes.append("no image base URL: Image Src holds relative paths (images/...); host "
+                            "DIR/images/ and pass --image-base-url URL before importing to Shopify")
+    if missing_ids:
+        report.notes.append(f"{missing_ids} variant(s) have no catalogue variant id in the Printify/"
+                            "Printful payloads (null); add them under [commerce.printful.variant_ids] "
+                            "and [commerce.printify.variant_ids] as \"garment/size\" = id")
+    if gallery:
+        from teeprint.storefront import gallery as gallery_mod
+
+        gallery_mod.write(catalog, products, rendered, out)
+    if lookbook:
+        from teeprint.storefront import lookbook as lookbook_mod
+
+        lookbook_mod.write(catalog, products, out / "lookbook.pdf")
+    report.files = write_manifest(out)
+    return report

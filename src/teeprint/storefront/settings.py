@@ -1,0 +1,113 @@
+"""The shop's ``[commerce]`` settings: sizes, prices, SKUs, markets, catalogue ids."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import TYPE_CHECKING, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from teeprint.errors import TeeprintError
+
+if TYPE_CHECKING:
+    from teeprint.catalog import Catalog
+
+SKU_FIELDS = ("slug", "handle", "plate", "garment", "colorway", "size", "family")
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class PrintifySettings(_Model):
+    """Printify catalogue ids: blueprint 12 is the Bella+Canvas 3001; variants per provider."""
+
+    blueprint_id: int = 12
+    print_provider_id: int | None = None
+    #: ``"garment-id/size"`` -> Printify variant id (from the provider's variants endpoint).
+    variant_ids: dict[str, int] = Field(default_factory=dict)
+
+
+class PrintfulSettings(_Model):
+    """Printful catalogue ids: product 71 is the Bella+Canvas 3001 Unisex Staple T-Shirt."""
+
+    product_id: int = 71
+    variant_ids: dict[str, int] = Field(default_factory=dict)
+
+
+class Commerce(_Model):
+    """The ``[commerce]`` table of ``shop.toml``: money, variants, identifiers and images."""
+
+    currency: str = Field(default="USD", pattern=r"^[A-Z]{3}$")
+    sizes: tuple[str, ...] = ("S", "M", "L", "XL", "2XL", "3XL")
+    prices: dict[str, Decimal] = Field(default_factory=dict)
+    costs: dict[str, Decimal] = Field(default_factory=dict)
+    sku_pattern: str = "SPC-{plate:04d}-{garment}-{size}"
+    image_base_url: str = ""
+    product_type: str = "T-Shirt"
+    product_category: str = "Apparel & Accessories > Clothing > Clothing Tops > T-Shirts"
+    grams: int | dict[str, int] = 145
+    status: Literal["draft", "active", "archived"] = "draft"
+    published: bool = False
+    inventory_policy: Literal["deny", "continue"] = "deny"
+    fulfillment_service: str = "manual"
+    gender: str = "unisex"
+    age_group: str = "adult"
+    printify: PrintifySettings = PrintifySettings()
+    printful: PrintfulSettings = PrintfulSettings()
+
+    @field_validator("prices", "costs")
+    @classmethod
+    def _non_negative(cls, v: dict[str, Decimal]) -> dict[str, Decimal]:
+        for size, amount in v.items():
+            if amount < 0:
+                msg = f"{size}: amount must not be negative"
+                raise ValueError(msg)
+        return v
+
+    @model_validator(mode="after")
+    def _complete(self) -> Commerce:
+        if not self.sizes or len(set(self.sizes)) != len(self.sizes):
+            msg = "sizes must be a non-empty list without repeats"
+            raise ValueError(msg)
+        missing = [s for s in self.sizes if s not in self.prices]
+        if missing:
+            msg = f"prices: no price for size(s) {', '.join(missing)}"
+            raise ValueError(msg)
+        if isinstance(self.grams, dict):
+            lacking = [s for s in self.sizes if s not in self.grams]
+            if lacking:
+                msg = f"grams: no weight for size(s) {', '.join(lacking)}"
+                raise ValueError(msg)
+        sample = {"slug": "s", "handle": "h", "plate": 1, "garment": "g", "colorway": "c",
+                  "size": "M", "family": "f"}
+        try:
+            self.sku_pattern.format(**sample)
+        except (KeyError, IndexError, ValueError) as exc:
+            msg = f"sku_pattern: {exc!s} is not a field; use {', '.join('{' + f + '}' for f in SKU_FIELDS)}"
+            raise ValueError(msg) from None
+        if "{size" not in self.sku_pattern or "{garment" not in self.sku_pattern:
+            msg = "sku_pattern must contain {garment} and {size} so every variant has its own SKU"
+            raise ValueError(msg)
+        return self
+
+    def price(self, size: str) -> str:
+        """A size's price as Shopify writes it (two decimals)."""
+        return f"{self.prices[size]:.2f}"
+
+    def weight_g(self, size: str) -> int:
+        """A size's shipping weight in grams."""
+        return self.grams[size] if isinstance(self.grams, dict) else self.grams
+
+
+def commerce_settings(catalog: Catalog) -> Commerce:
+    """Validate ``[commerce]`` from the shop settings, naming the file and key on error."""
+    try:
+        return Commerce.model_validate(catalog.settings.commerce)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        loc = ".".join(["commerce", *(str(p) for p in first["loc"])])
+        what = ("unknown key (check the spelling)" if first["type"] == "extra_forbidden"
+                else first["msg"].removeprefix("Value error, "))
+        msg = f"{catalog.settings_path}: key '{loc}': {what}"
+        raise TeeprintError(msg) from None
