@@ -14,8 +14,27 @@ import pytest
 
 from tests.archive_factory import make_archive, rendered_shop, teeprint
 
-#: The header of Shopify's product CSV sample, as quoted in research/mockups-storefront.md.
-SHOPIFY_SAMPLE_HEADER = (
+#: The 57 columns of Shopify's current product import template (Products > Import > sample CSV),
+#: as published in Shopify's sample file, written out here independently of the writer.
+CURRENT_TEMPLATE = (
+    "Title|URL handle|Description|Vendor|Product category|Type|Tags|Published on online store|"
+    "Status|SKU|Barcode|Option1 name|Option1 value|Option1 Linked To|Option2 name|Option2 value|"
+    "Option2 Linked To|Option3 name|Option3 value|Option3 Linked To|Price|Compare-at price|"
+    "Cost per item|Charge tax|Tax code|Unit price total measure|Unit price total measure unit|"
+    "Unit price base measure|Unit price base measure unit|Inventory tracker|Inventory quantity|"
+    "Continue selling when out of stock|Weight value (grams)|Weight unit for display|"
+    "Requires shipping|Fulfillment service|Product image URL|Image position|Image alt text|"
+    "Variant image URL|Gift card|SEO title|SEO description|"
+    "Color (product.metafields.shopify.color-pattern)|Google Shopping / Google product category|"
+    "Google Shopping / Gender|Google Shopping / Age group|"
+    "Google Shopping / Manufacturer part number (MPN)|Google Shopping / Ad group name|"
+    "Google Shopping / Ads labels|Google Shopping / Condition|Google Shopping / Custom product|"
+    "Google Shopping / Custom label 0|Google Shopping / Custom label 1|"
+    "Google Shopping / Custom label 2|Google Shopping / Custom label 3|"
+    "Google Shopping / Custom label 4"
+).split("|")
+#: The previous template (Handle, Body (HTML), Variant SKU ...), kept behind csv_format = "legacy".
+LEGACY_TEMPLATE = (
     "Handle, Title, Body (HTML), Vendor, Product Category, Type, Tags, Published, Option1 Name, "
     "Option1 Value, Option2 Name, Option2 Value, Option3 Name, Option3 Value, Variant SKU, "
     "Variant Grams, Variant Inventory Tracker, Variant Inventory Qty, Variant Inventory Policy, "
@@ -24,8 +43,7 @@ SHOPIFY_SAMPLE_HEADER = (
     "Card, SEO Title, SEO Description, Google Shopping / Google Product Category, Google Shopping "
     "/ Gender, Google Shopping / Age Group, Google Shopping / MPN, Google Shopping / Condition, "
     "Google Shopping / Custom Product, Variant Image, Variant Weight Unit, Variant Tax Code, Cost "
-    "per item, Included / United States, Price / United States, Compare At Price / United States, "
-    "Included / International, Price / International, Compare At Price / International, Status"
+    "per item"
 ).split(", ")
 
 BASE = "https://cdn.example.test/specimina/"
@@ -41,13 +59,22 @@ def read_csv(path: Path) -> list[dict[str, str]]:
     return list(csv.DictReader(io.StringIO(text, newline="")))
 
 
-def test_csv_header_is_shopifys_in_order(shop_root):
-    from teeprint.storefront.shopify import SHOPIFY_HEADER
+def test_csv_is_shopifys_current_template_read_alike_by_two_parsers(shop_root):
+    import pyarrow.csv as pacsv
 
     raw = (shop_root / "shop" / "products.csv").read_bytes()
-    header = next(csv.reader(io.StringIO(raw.decode("utf-8"))))
-    assert header == SHOPIFY_SAMPLE_HEADER == list(SHOPIFY_HEADER)
     assert not raw.startswith(b"\xef\xbb\xbf")
+    header = next(csv.reader(io.StringIO(raw.decode("utf-8"))))
+    assert header == CURRENT_TEMPLATE + ["Included / United States", "Price / United States",
+                                         "Compare-at price / United States"]
+    rows = read_csv(shop_root / "shop" / "products.csv")
+    table = pacsv.read_csv(io.BytesIO(raw), read_options=pacsv.ReadOptions(autogenerate_column_names=False),
+                           convert_options=pacsv.ConvertOptions(
+                               column_types=dict.fromkeys(header, __import__("pyarrow").string()),
+                               strings_can_be_null=False))
+    assert table.column_names == header and table.num_rows == len(rows)
+    for name in ("URL handle", "Description", "SKU", "Price", "Product image URL", "Tags"):
+        assert table.column(name).to_pylist() == [r[name] for r in rows]
 
 
 def test_one_product_per_specimen_with_color_by_size_variants(shop_root):
@@ -56,52 +83,55 @@ def test_one_product_per_specimen_with_color_by_size_variants(shop_root):
     cat = Catalog.load(shop_root / "shop.toml")
     commerce = cat.settings.commerce
     rows = read_csv(shop_root / "shop" / "products.csv")
-    handles = list(dict.fromkeys(r["Handle"] for r in rows))
+    handles = list(dict.fromkeys(r["URL handle"] for r in rows))
     assert handles == ["double-descent-tee", "ridge-echo-tee", "night-descent-tee"]  # by plate
-    dd = [r for r in rows if r["Handle"] == "double-descent-tee"]
+    dd = [r for r in rows if r["URL handle"] == "double-descent-tee"]
     first = dd[0]
-    assert first["Option1 Name"] == "Color" and first["Option2 Name"] == "Size"
-    assert first["Status"] == "draft" and first["Published"] == "FALSE"
+    assert first["Option1 name"] == "Color" and first["Option2 name"] == "Size"
+    assert first["Status"] == "Draft" and first["Published on online store"] == "FALSE"
+    assert first["Included / United States"] == "TRUE"
     assert first["Title"].startswith("Double descent") and first["Vendor"] == "Specimina"
     assert "Learning theory" in first["Tags"] and "interpolation" in first["Tags"]
-    assert first["SEO Title"] and len(first["SEO Title"]) <= 70
-    assert 0 < len(first["SEO Description"]) <= 320
+    assert first["SEO title"] and len(first["SEO title"]) <= 70
+    assert 0 < len(first["SEO description"]) <= 320
     assert all(r["Title"] == "" for r in dd[1:])  # product fields on the first row only
-    variants = [r for r in dd if r["Option1 Value"]]
+    variants = [r for r in dd if r["Option1 value"]]
     garments = {g.id: g.name for g in cat.garments()}
     sold = [*cat.colorway("ecru").garments, *cat.colorway("black").garments]
-    assert {r["Option1 Value"] for r in variants} == {garments[g] for g in sold}
+    assert {r["Option1 value"] for r in variants} == {garments[g] for g in sold}
     assert len(variants) == len(sold) * len(commerce["sizes"])
-    pairs = {(r["Option1 Value"], r["Option2 Value"]) for r in variants}
+    pairs = {(r["Option1 value"], r["Option2 value"]) for r in variants}
     assert len(pairs) == len(variants)
+    us = commerce["markets"]["United States"]["prices"]
     for r in variants:
-        assert Decimal(r["Variant Price"]) == Decimal(commerce["prices"][r["Option2 Value"]])
-        assert r["Variant SKU"] == f"SPC-0001-{next(k for k, v in garments.items() if v == r['Option1 Value'])}-{r['Option2 Value']}"
-        assert r["Variant Inventory Policy"] == "deny" and r["Variant Requires Shipping"] == "TRUE"
-    all_skus = [r["Variant SKU"] for r in rows if r["Variant SKU"]]
+        assert Decimal(r["Price"]) == Decimal(commerce["prices"][r["Option2 value"]])
+        assert Decimal(r["Price / United States"]) == Decimal(str(us[r["Option2 value"]]))
+        assert r["SKU"] == f"SPC-0001-{next(k for k, v in garments.items() if v == r['Option1 value'])}-{r['Option2 value']}"
+        assert r["Continue selling when out of stock"] == "DENY" and r["Requires shipping"] == "TRUE"
+    all_skus = [r["SKU"] for r in rows if r["SKU"]]
     assert len(all_skus) == len(set(all_skus))
     # One colour, one picture: the variant image is shared by the sizes of a colour and differs
     # between colours.
     by_colour: dict[str, set[str]] = {}
     for r in variants:
-        by_colour.setdefault(r["Option1 Value"], set()).add(r["Variant Image"])
+        by_colour.setdefault(r["Option1 value"], set()).add(r["Variant image URL"])
     assert all(len(v) == 1 for v in by_colour.values())
     assert len({next(iter(v)) for v in by_colour.values()}) == len(by_colour)
     # Single-colourway products sell only that colourway's garments.
-    ridge = [r for r in rows if r["Handle"] == "ridge-echo-tee" and r["Option1 Value"]]
-    assert {r["Option1 Value"] for r in ridge} == {garments[g] for g in cat.colorway("ecru").garments}
+    ridge = [r for r in rows if r["URL handle"] == "ridge-echo-tee" and r["Option1 value"]]
+    assert {r["Option1 value"] for r in ridge} == {garments[g] for g in cat.colorway("ecru").garments}
 
 
 def test_images_are_hosted_under_hashed_names(shop_root):
     rows = read_csv(shop_root / "shop" / "products.csv")
     images = shop_root / "shop" / "images"
-    srcs = [r["Image Src"] for r in rows if r["Image Src"]]
+    srcs = [r["Product image URL"] for r in rows if r["Product image URL"]]
     assert srcs and all(s.startswith(BASE) for s in srcs)
     for r in rows:
-        if r["Image Src"]:
-            assert r["Image Alt Text"], r
-            assert r["Image Position"].isdigit()
-    for url in {*srcs, *(r["Variant Image"] for r in rows if r["Variant Image"])}:
+        if r["Product image URL"]:
+            assert r["Image alt text"], r
+            assert r["Image position"].isdigit()
+    for url in {*srcs, *(r["Variant image URL"] for r in rows if r["Variant image URL"])}:
         name = url.removeprefix(BASE)
         data = (images / name).read_bytes()
         assert name.rsplit("--", 1)[1].split(".")[0] == hashlib.sha256(data).hexdigest()[:12]
@@ -188,12 +218,12 @@ def test_mockups_become_variant_images_when_the_batch_made_them(shop_root, tmp_p
     def url(view: str) -> str:
         return f"{BASE}ridge-echo-tee--soft-cream--{view}--{hashlib.sha256(made[view]).hexdigest()[:12]}.jpg"
 
-    cream = {r["Variant Image"] for r in rows if r["Option1 Value"] == "Soft Cream"}
+    cream = {r["Variant image URL"] for r in rows if r["Option1 value"] == "Soft Cream"}
     assert cream == {url("front")}
-    srcs = [r["Image Src"] for r in rows if r["Image Src"]]
+    srcs = [r["Product image URL"] for r in rows if r["Product image URL"]]
     assert srcs[0] == url("front")  # the hero is the reference garment's front mockup
     assert srcs[-2:] == [url("closeup"), url("plate")]
-    tan = {r["Variant Image"] for r in rows if r["Option1 Value"] == "Tan"}
+    tan = {r["Variant image URL"] for r in rows if r["Option1 value"] == "Tan"}
     assert len(tan) == 1 and "--tan--plate--" in next(iter(tan))  # no mockup: the flat plate
     jpgs = sorted(p.name for p in (tmp_path / "s" / "images").glob("*.jpg"))
     assert len(jpgs) == 3 + 2  # three mockups, flat plates for the two garments without one
@@ -222,7 +252,7 @@ def test_formula_cells_are_neutralised(catalog, tmp_path):
     assert not any(c.startswith(FORMULA_LEADS) for c in cells)
     first = dict(zip(rows[0], rows[1], strict=True))
     assert first["Title"].startswith("'=HYPERLINK") and first["Vendor"] == "'@vendor"
-    assert first["SEO Description"].startswith("'+cmd")
+    assert first["SEO description"].startswith("'+cmd")
     assert first["Tags"].startswith(("'", "Learning"))
 
 
@@ -243,5 +273,57 @@ def test_commerce_settings_errors_name_the_key(tmp_path):
 
 def test_nothing_rendered_is_an_error(tmp_path):
     root = make_archive(tmp_path / "a")
-    r = teeprint(root, "shop", "export", "--renders", str(root / "nothing"), "--out", str(root / "s"))
+    r = teeprint(root, "shop", "export", "--renders", str(root / "nothing"), "--out", str(root / "s"),
+                 "--local-preview")
     assert r.returncode == 2 and "teeprint batch" in r.stderr
+
+
+@pytest.mark.parametrize(("args", "says"), [
+    ([], "no image base URL"),
+    (["--image-base-url", "http://cdn.example.test/x/"], "not an absolute https:// URL"),
+    (["--image-base-url", "javascript:alert(1)"], "not an absolute https:// URL"),
+    (["--image-base-url", "images/"], "not an absolute https:// URL"),
+    (["--image-base-url", 'https://x.test/"onload=1'], "not an absolute https:// URL"),
+])
+def test_image_cells_must_be_https_unless_for_a_local_preview(shop_root, tmp_path, args, says):
+    out = tmp_path / "s"
+    r = teeprint(shop_root, "shop", "export", "--renders", str(shop_root / "out"), "--out", str(out),
+                 "--no-gallery", "--no-lookbook", *args)
+    assert r.returncode == 2 and says in r.stderr and "--local-preview" in r.stderr
+    assert len(r.stderr.strip().splitlines()) == 1 and not out.exists()
+    r = teeprint(shop_root, "shop", "export", "--renders", str(shop_root / "out"), "--out", str(out),
+                 "--no-gallery", "--no-lookbook", "--local-preview")
+    assert r.returncode == 0 and "local preview" in r.stderr
+    rows = read_csv(out / "products.csv")
+    assert all(r["Product image URL"].startswith("images/") for r in rows if r["Product image URL"])
+
+
+def test_legacy_template_and_market_columns_follow_the_settings(catalog, tmp_path):
+    from teeprint.storefront.archive import Rendered
+    from teeprint.storefront.products import build_product
+    from teeprint.storefront.settings import Commerce, commerce_settings
+    from teeprint.storefront.shopify import shopify_csv
+
+    base = commerce_settings(catalog)
+    spec = catalog.specimen("double-descent")
+    rendered = Rendered(spec, tmp_path, ({"path": "x.png", "kind": "print-png", "colorway": "ecru",
+                                          "sha256": "0" * 64},))
+    settings = base.model_dump()
+    settings.update(csv_format="legacy", markets={
+        "Europe": {"included": True, "prices": {"M": "32.00"}},
+        "Rest of world": {"included": False}})
+    legacy = Commerce.model_validate(settings)
+    product = build_product(catalog, legacy, rendered, [], None, BASE)
+    rows = list(csv.reader(io.StringIO(shopify_csv([product], legacy, "V").decode(), newline="")))
+    assert rows[0] == [*LEGACY_TEMPLATE, "Included / Europe", "Price / Europe",
+                       "Compare At Price / Europe", "Included / Rest of world",
+                       "Price / Rest of world", "Compare At Price / Rest of world", "Status"]
+    body = [dict(zip(rows[0], r, strict=True)) for r in rows[1:]]
+    assert body[0]["Included / Europe"] == "TRUE" and body[0]["Included / Rest of world"] == "FALSE"
+    assert {r["Price / Europe"] for r in body if r["Option2 Value"] == "M"} == {"32.00"}
+    assert {r["Price / Europe"] for r in body if r["Option2 Value"] == "S"} == {""}
+    assert body[0]["Status"] == "draft" and body[0]["Variant Inventory Policy"] == "deny"
+    with pytest.raises(ValueError, match="markets"):
+        Commerce.model_validate({**settings, "markets": {"A/B": {}}})
+    with pytest.raises(ValueError, match="sizes must be among"):
+        Commerce.model_validate({**settings, "markets": {"EU": {"prices": {"XS9": "1"}}}})

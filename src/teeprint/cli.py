@@ -275,13 +275,14 @@ def shop_export(
     image_base_url: Annotated[str | None, typer.Option("--image-base-url", help="Public URL where OUT/images/ is hosted (overrides [commerce].image_base_url).")] = None,
     gallery: Annotated[bool, typer.Option("--gallery/--no-gallery", help="Write the static gallery OUT/gallery/.")] = True,
     lookbook: Annotated[bool, typer.Option("--lookbook/--no-lookbook", help="Write the PDF lookbook OUT/lookbook.pdf.")] = True,
+    local_preview: Annotated[bool, typer.Option("--local-preview", help="Allow image cells that are not https:// URLs (files for looking at here, not for importing).")] = False,
 ) -> None:
     """Shopify CSV, Printify/Printful payloads, images, gallery, lookbook and a manifest."""
     with guarded():
         from teeprint.storefront.export import export
 
         report = export(catalog(), renders, out, image_base_url=image_base_url,
-                        gallery=gallery, lookbook=lookbook)
+                        gallery=gallery, lookbook=lookbook, local_preview=local_preview)
         for line in report.lines():
             info(line)
 

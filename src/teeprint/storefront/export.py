@@ -82,13 +82,35 @@ def _kind_of(rel: str) -> str:
             "gallery": "gallery", "products.csv": "shopify-csv", "lookbook.pdf": "lookbook"}.get(top, "other")
 
 
+def check_base_url(base_url: str, local_preview: bool, where: str) -> None:
+    """Shopify fetches every image cell over the network: refuse anything but an absolute
+    ``https://`` base unless the files are only for a local preview."""
+    if local_preview:
+        return
+    if not base_url:
+        msg = (f"{where}: no image base URL, so the CSV's image cells would be relative paths "
+               "Shopify cannot fetch; pass --image-base-url https://... (where OUT/images/ will "
+               "be hosted) or --local-preview")
+        raise TeeprintError(msg)
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(base_url)
+    if parts.scheme != "https" or not parts.netloc or any(c in base_url for c in "\"'<> \t\r\n"):
+        msg = (f"{where}: image base URL {base_url!r} is not an absolute https:// URL; "
+               "give the https address where OUT/images/ is hosted, or --local-preview")
+        raise TeeprintError(msg)
+
+
 def export(catalog: Catalog, renders: Path, out: Path, *, image_base_url: str | None = None,
-           gallery: bool = True, lookbook: bool = True) -> ExportReport:
+           gallery: bool = True, lookbook: bool = True, local_preview: bool = False) -> ExportReport:
     """Write the shop files for every rendered specimen into ``out``."""
     from teeprint.export import atomic_write
 
     commerce = commerce_settings(catalog)
     base_url = image_base_url if image_base_url is not None else commerce.image_base_url
+    where = "--image-base-url" if image_base_url is not None else \
+        f"{catalog.settings_path}: key 'commerce.image_base_url'"
+    check_base_url(base_url, local_preview, where)
     rendered, missing = read_rendered(catalog, renders)
     report = ExportReport(out, not_rendered=missing)
     if not rendered:
@@ -138,9 +160,9 @@ def export(catalog: Catalog, renders: Path, out: Path, *, image_base_url: str | 
     cache.save(keep)
     report.products = len(products)
     report.variants = sum(len(p.variants) for p in products)
-    if not base_url:
-        report.notes.append("no image base URL: Image Src holds relative paths (images/...); host "
-                            "DIR/images/ and pass --image-base-url URL before importing to Shopify")
+    if local_preview:
+        report.notes.append("local preview: image cells point at files beside the CSV, which "
+                            "Shopify cannot import; export again with --image-base-url https://...")
     if missing_ids:
         report.notes.append(f"{missing_ids} variant(s) have no catalogue variant id in the Printify/"
                             "Printful payloads (null); add them under [commerce.printful.variant_ids] "

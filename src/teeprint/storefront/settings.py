@@ -35,6 +35,15 @@ class PrintfulSettings(_Model):
     variant_ids: dict[str, int] = Field(default_factory=dict)
 
 
+class Market(_Model):
+    """A Shopify market of the store (``[commerce.markets."Name"]``): whether the products are
+    sold there and, optionally, its own price per size (blank: Shopify converts the base price)."""
+
+    included: bool = True
+    prices: dict[str, Decimal] = Field(default_factory=dict)
+    compare_at: dict[str, Decimal] = Field(default_factory=dict)
+
+
 class Commerce(_Model):
     """The ``[commerce]`` table of ``shop.toml``: money, variants, identifiers and images."""
 
@@ -50,6 +59,12 @@ class Commerce(_Model):
     status: Literal["draft", "active", "archived"] = "draft"
     published: bool = False
     inventory_policy: Literal["deny", "continue"] = "deny"
+    #: The product CSV's columns: Shopify's current import template, or the previous one
+    #: (``Handle``, ``Body (HTML)``, ``Variant SKU``...) for a store or tool that still wants it.
+    csv_format: Literal["current", "legacy"] = "current"
+    #: The store's markets by the names Shopify gives them (Settings > Markets); each adds its
+    #: ``Included / NAME``, ``Price / NAME`` and compare-at price columns.  None: no market columns.
+    markets: dict[str, Market] = Field(default_factory=dict)
     fulfillment_service: str = "manual"
     gender: str = "unisex"
     age_group: str = "adult"
@@ -74,6 +89,18 @@ class Commerce(_Model):
         if missing:
             msg = f"prices: no price for size(s) {', '.join(missing)}"
             raise ValueError(msg)
+        for name, market in self.markets.items():
+            if not name.strip() or any(c in name for c in "/\r\n") or len(name) > 60:
+                msg = (f"markets: {name!r} is not a market name (Shopify's name for it, without "
+                       "'/' or line breaks)")
+                raise ValueError(msg)
+            for table, amounts in (("prices", market.prices), ("compare_at", market.compare_at)):
+                odd = sorted(set(amounts) - set(self.sizes))
+                bad = [s for s, v in amounts.items() if v < 0]
+                if odd or bad:
+                    msg = (f"markets.{name}.{table}: sizes must be among {', '.join(self.sizes)} "
+                           "and amounts not negative")
+                    raise ValueError(msg)
         if isinstance(self.grams, dict):
             lacking = [s for s in self.sizes if s not in self.grams]
             if lacking:
