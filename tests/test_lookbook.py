@@ -119,3 +119,49 @@ def test_index_pages_fit_and_families_carry_over():
     plates = [r for page in pages for r in page if r[0] == "plate"]
     assert plates == [r for r in rows if r[0] == "plate"]
     assert any(r[1].endswith("(cont.)") for page in pages[1:] for r in page[:1])
+
+
+def test_every_subset_has_its_own_tag(root):
+    out = subprocess.run([tool("pdffonts"), str(root / "shop" / "lookbook.pdf")], capture_output=True,
+                         text=True, check=True).stdout
+    names = [row.split()[0] for row in out.splitlines()[2:]]
+    tags = [n.split("+", 1)[0] for n in names]
+    assert all(re.fullmatch(r"[A-Z]{6}", tag) for tag in tags), names
+    assert len(set(tags)) == len(tags), names
+
+
+def test_outline_and_index_links_lead_to_the_plates(root):
+    import pikepdf
+
+    with pikepdf.open(root / "shop" / "lookbook.pdf") as pdf:
+        with pdf.open_outline() as outline:
+            top = [item.title for item in outline.root]
+            assert top[:2] == ["Catalogus Speciminum", "Index"]
+            families = outline.root[2:]
+            assert [f.title for f in families] == ["Learning theory & generalisation",
+                                                   "Optimisation & training dynamics",
+                                                   "Regularisation"]
+            plates = [child.title for f in families for child in f.children]
+            assert len(plates) == 3 and plates[0].endswith("Double descent")
+        page_of = {p.objgen: i for i, p in enumerate(pdf.pages)}
+        links = [a for a in pdf.pages[1].get("/Annots", []) if a.get("/Subtype") == "/Link"]
+        assert len(links) == 3
+        targets = []
+        for a in links:
+            dest = a.get("/Dest") or a["/A"]["/D"]
+            if isinstance(dest, (pikepdf.String, pikepdf.Name)):
+                dest = pdf.Root.Names.Dests if "/Names" in pdf.Root else pdf.Root.Dests[str(dest)]
+            targets.append(page_of[dest[0].objgen])
+        assert sorted(targets) == [2, 3, 4]
+
+
+def test_a_character_a_face_lacks_is_set_in_one_that_has_it(catalog):
+    from teeprint.storefront.lookbook import register_fonts
+
+    fonts = register_fonts(catalog, "heavy ball β = 0.7, η, Wᵀ x⁻¹ א")
+    runs = fonts.runs("β = 0.7, η", "mono")
+    assert runs[0] == (fonts["serif"], "β") and runs[1] == (fonts["mono"], " = 0.7, ")
+    for name, text in fonts.runs("heavy ball β = 0.7, η, Wᵀ x⁻¹", "mono"):
+        face = next(f for f, n in fonts.names.items() if n == name)
+        assert all(ord(ch) in fonts.covers[face] or ch.isspace() for ch in text), (face, text)
+    assert fonts.missing("Wᵀ x⁻¹ β") == set() and fonts.missing("א") == {"א"}

@@ -174,6 +174,9 @@ def export(catalog: Catalog, renders: Path, out: Path, *, image_base_url: str | 
     if lookbook:
         from teeprint.storefront import lookbook as lookbook_mod
 
-        lookbook_mod.write(catalog, products, out / "lookbook.pdf")
+        lost = lookbook_mod.write(catalog, products, out / "lookbook.pdf")
+        if lost:
+            report.notes.append(f"lookbook: no face of the shop has {' '.join(sorted(lost))}; "
+                                "add a font with them under fonts/ or change the text")
     report.files = write_manifest(out)
     return report

@@ -6,12 +6,18 @@ Written with reportlab (``invariant=1``, fixed metadata) so the same archive giv
 Every font is embedded: the plates' own families from the installed ``fontpkg`` packages.
 reportlab can embed only static TrueType, and EB Garamond and Cinzel ship as variable fonts, so
 a static instance at the plates' weights is cut in memory with fontTools' ``varLib.instancer``.
+
+A face that lacks a character (the monospace has no Greek, the display capitals no β) hands it
+to the first face that has it, as the plates' typesetter does, so no box ever prints; every
+embedded subset gets a tag of its own (ISO 32000-1, 9.6.4); the PDF has an outline (family,
+then plate) and its index rows are links to the plates' pages.
 """
 
 from __future__ import annotations
 
 import hashlib
 import io
+import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
@@ -74,33 +80,101 @@ def static_ttf(path: str, weight: float, chars: str) -> bytes:
     return buf.getvalue()
 
 
-def register_fonts(catalog: Catalog, chars: str = BASE_CHARS) -> dict[str, str]:
-    """Register the shop's faces, cut to ``chars``, with reportlab; return role -> font name.
+#: Faces tried, in order, for a character the asked face lacks.
+FALLBACK_ORDER = ("serif", "serif-italic", "display", "mono")
+
+
+@dataclass(frozen=True)
+class Fonts:
+    """The registered faces: role -> reportlab font name, and each face's characters."""
+
+    names: dict[str, str]
+    covers: dict[str, frozenset[int]]
+
+    def __getitem__(self, role: str) -> str:
+        return self.names[role]
+
+    def runs(self, text: str, role: str) -> list[tuple[str, str]]:
+        """``text`` as (font name, substring) runs: the role's face where it has the
+        character, else the first face of :data:`FALLBACK_ORDER` that has it (else the role's
+        face, and :func:`missing` reports the character)."""
+        out: list[tuple[str, str]] = []
+        for ch in text:
+            face = role
+            if ord(ch) not in self.covers[role] and not ch.isspace():
+                face = next((f for f in FALLBACK_ORDER if ord(ch) in self.covers[f]), role)
+            name = self.names[face]
+            if out and out[-1][0] == name:
+                out[-1] = (name, out[-1][1] + ch)
+            else:
+                out.append((name, ch))
+        return out
+
+    def missing(self, text: str) -> set[str]:
+        """Characters of ``text`` that no face has."""
+        return {ch for ch in text if not ch.isspace()
+                and not any(ord(ch) in c for c in self.covers.values())}
+
+
+def register_fonts(catalog: Catalog, chars: str = BASE_CHARS) -> Fonts:
+    """Register the shop's faces, cut to ``chars``, with reportlab.
 
     The font names carry a hash of the cut, so a lookbook with other texts never reuses a
     registration that lacks its characters.
     """
+    from fontTools.ttLib import TTFont as FTFont
     from reportlab.lib.fonts import addMapping
     from reportlab.pdfbase import pdfmetrics
-    from reportlab.pdfbase.ttfonts import TTFont
 
     from teeprint.typeset import Face, resolve_face
 
     cut = "".join(sorted(set(chars + BASE_CHARS)))
     tag = hashlib.sha256(cut.encode()).hexdigest()[:8]
     names: dict[str, str] = {}
+    covers: dict[str, frozenset[int]] = {}
     for face, (base_name, weight) in FACES.items():
         role: Face = face  # type: ignore[assignment]
         src = resolve_face(role, catalog.settings.fonts, catalog.fonts_dir).path
         name = f"{base_name}-{tag}"
+        data = static_ttf(str(src), weight, cut)
         if name not in pdfmetrics.getRegisteredFontNames():
-            pdfmetrics.registerFont(TTFont(name, io.BytesIO(static_ttf(str(src), weight, cut))))
+            pdfmetrics.registerFont(_tagged_font_class()(name, io.BytesIO(data)))
         names[face] = name
+        covers[face] = frozenset(FTFont(io.BytesIO(data), lazy=True).getBestCmap())
     addMapping(names["serif"], 0, 0, names["serif"])
     addMapping(names["serif"], 0, 1, names["serif-italic"])
     addMapping(names["serif"], 1, 0, names["serif"])
     addMapping(names["serif"], 1, 1, names["serif-italic"])
-    return names
+    return Fonts(names, covers)
+
+
+def subset_tag(font_name: str, n: int) -> bytes:
+    """Six capital letters naming subset ``n`` of a font, different for every font and subset
+    (reportlab names every font's first subset ``AAAAAA``)."""
+    digest = hashlib.sha256(f"{font_name}/{n}".encode()).digest()
+    return bytes(65 + b % 26 for b in digest[:6])
+
+
+_TAG_LOCK = threading.Lock()
+
+
+@lru_cache(maxsize=1)
+def _tagged_font_class() -> type:
+    from reportlab.pdfbase import ttfonts
+
+    class TaggedTTFont(ttfonts.TTFont):
+        """reportlab's TrueType font, its subsets named with :func:`subset_tag`."""
+
+        def addObjects(self, doc: Any) -> None:  # noqa: N802 - reportlab's method name
+            with _TAG_LOCK:
+                saved = ttfonts.SUBSETN
+                ttfonts.SUBSETN = lambda n, _name=self.fontName: subset_tag(_name, n)
+                try:
+                    super().addObjects(doc)
+                finally:
+                    ttfonts.SUBSETN = saved
+
+    return TaggedTTFont
 
 
 @dataclass(frozen=True)
@@ -112,7 +186,7 @@ class Styles:
     mono: Any
 
 
-def _styles(fonts: dict[str, str], ink: str) -> Styles:
+def _styles(fonts: Fonts, ink: str) -> Styles:
     from reportlab.lib.colors import HexColor
     from reportlab.lib.styles import ParagraphStyle
 
@@ -153,17 +227,48 @@ def _lozenge(c: Any, x: float, y: float, r: float, accent: str) -> None:
     c.drawPath(p, stroke=0, fill=1)
 
 
-def _tracked(c: Any, text: str, font: str, size: float, y: float, tracking_em: float) -> None:
+def _tracked(c: Any, text: str, fonts: Fonts, role: str, size: float, y: float,
+             tracking_em: float) -> None:
     """A centred line of letter-spaced capitals."""
     from reportlab.pdfbase.pdfmetrics import stringWidth
 
     gap = size * tracking_em
-    width = stringWidth(text, font, size) + gap * (len(text) - 1)
+    chars = [(name, ch) for name, run in fonts.runs(text, role) for ch in run]
+    width = sum(stringWidth(ch, name, size) for name, ch in chars) + gap * (len(chars) - 1)
     x = (PAGE_W_PT - width) / 2
-    c.setFont(font, size)
-    for ch in text:
+    for name, ch in chars:
+        c.setFont(name, size)
         c.drawString(x, y, ch)
-        x += stringWidth(ch, font, size) + gap
+        x += stringWidth(ch, name, size) + gap
+
+
+def _width(text: str, fonts: Fonts, role: str, size: float) -> float:
+    from reportlab.pdfbase.pdfmetrics import stringWidth
+
+    return sum(stringWidth(run, name, size) for name, run in fonts.runs(text, role))
+
+
+def _draw(c: Any, x: float, y: float, text: str, fonts: Fonts, role: str, size: float,
+          align: str = "left") -> None:
+    """One line in a face, characters it lacks set in the fallback faces."""
+    from reportlab.pdfbase.pdfmetrics import stringWidth
+
+    if align != "left":
+        w = _width(text, fonts, role, size)
+        x -= w / 2 if align == "centre" else w
+    for name, run in fonts.runs(text, role):
+        c.setFont(name, size)
+        c.drawString(x, y, run)
+        x += stringWidth(run, name, size)
+
+
+def _markup(text: str, fonts: Fonts, role: str) -> str:
+    """Paragraph markup for ``text`` (escaped) with fallback runs in their own faces."""
+    out = []
+    for name, run in fonts.runs(text, role):
+        esc = _esc(run)
+        out.append(esc if name == fonts[role] else f'<font face="{name}">{esc}</font>')
+    return "".join(out)
 
 
 def _index_lines(products: Sequence[Product], first_page: int) -> list[IndexRow]:
@@ -222,6 +327,27 @@ def _order(products: Sequence[Product]) -> list[Product]:
     return sorted(products, key=lambda p: (fam_pos[p.spec.family], p.spec.plate))
 
 
+def _texts(catalog: Catalog, products: Sequence[Product]) -> list[str]:
+    """Every text the lookbook sets."""
+    from teeprint.catalog import FAMILIES
+
+    shop = catalog.settings.shop
+    texts = [shop.brand, shop.wordmark, shop.wordmark_tagline, *FAMILIES.values(),
+             *(f.upper() for f in FAMILIES.values())]
+    for p in products:
+        s = p.spec
+        texts += [s.name, s.latin_title, s.latin_title.upper(), s.motto, s.caption, s.method,
+                  s.reference.authors, s.reference.title, s.reference.venue, s.recipe.name,
+                  s.motif.name]
+    return texts
+
+
+def missing_glyphs(catalog: Catalog, products: Sequence[Product]) -> set[str]:
+    """Characters of the lookbook's texts that none of the shop's faces has."""
+    texts = _texts(catalog, products)
+    return register_fonts(catalog, "".join(texts)).missing("".join(texts))
+
+
 def render(catalog: Catalog, products: Sequence[Product]) -> bytes:
     """The lookbook PDF as bytes.
 
@@ -241,7 +367,6 @@ def render(catalog: Catalog, products: Sequence[Product]) -> bytes:
 def _render(catalog: Catalog, products: Sequence[Product]) -> bytes:
     from reportlab.lib.colors import HexColor
     from reportlab.lib.utils import ImageReader
-    from reportlab.pdfbase.pdfmetrics import stringWidth
     from reportlab.pdfgen import canvas
     from reportlab.platypus import Paragraph
 
@@ -252,12 +377,7 @@ def _render(catalog: Catalog, products: Sequence[Product]) -> bytes:
     ink = light[0].ink_for("ink").hex if light else "#231e1b"
     accent = light[0].ink_for("accent").hex if light else "#b8391f"
     shop = catalog.settings.shop
-    texts = [shop.brand, shop.wordmark, shop.wordmark_tagline, *FAMILIES.values()]
-    for p in products:
-        s = p.spec
-        texts += [s.name, s.latin_title, s.latin_title.upper(), s.motto, s.caption, s.method,
-                  s.reference.authors, s.reference.title, s.reference.venue, s.recipe.name, s.motif.name]
-    fonts = register_fonts(catalog, "".join(texts))
+    fonts = register_fonts(catalog, "".join(_texts(catalog, products)))
     st = _styles(fonts, ink)
     ordered = _order(products)
     index_pages = len(paginate_index(_index_lines(ordered, 0)))
@@ -273,13 +393,15 @@ def _render(catalog: Catalog, products: Sequence[Product]) -> bytes:
 
     # Cover.
     _paper(c, ink)
+    c.bookmarkPage("cover")
+    c.addOutlineEntry("Catalogus Speciminum", "cover", level=0)
     c.setFillColor(HexColor(ink))
-    _tracked(c, shop.wordmark, fonts["display"], 15, PAGE_H_PT - 120, 0.35)
+    _tracked(c, shop.wordmark, fonts, "display", 15, PAGE_H_PT - 120, 0.35)
     _lozenge(c, PAGE_W_PT / 2, PAGE_H_PT - 142, 4, accent)
     c.setFillColor(HexColor(ink))
-    _tracked(c, "CATALOGUS SPECIMINUM", fonts["display"], 26, PAGE_H_PT - 190, 0.08)
-    c.setFont(fonts["serif-italic"], 14)
-    c.drawCentredString(PAGE_W_PT / 2, PAGE_H_PT - 216, shop.wordmark_tagline)
+    _tracked(c, "CATALOGUS SPECIMINUM", fonts, "display", 26, PAGE_H_PT - 190, 0.08)
+    _draw(c, PAGE_W_PT / 2, PAGE_H_PT - 216, shop.wordmark_tagline, fonts, "serif-italic", 14,
+          "centre")
     hero = next((p.plate for p in ordered if p.plate is not None), None)
     if hero is not None:
         img_w, img_h = 270.0, 324.0
@@ -289,71 +411,81 @@ def _render(catalog: Catalog, products: Sequence[Product]) -> bytes:
         c.setLineWidth(0.5)
         c.rect((PAGE_W_PT - img_w) / 2, 190, img_w, img_h, stroke=1, fill=0)
     c.setFillColor(HexColor(ink))
-    c.setFont(fonts["serif"], 12)
     fams = len({p.spec.family for p in ordered})
-    c.drawCentredString(PAGE_W_PT / 2, 150, f"{len(ordered)} {'plate' if len(ordered) == 1 else 'plates'} in {fams} "
-                        f"{'family' if fams == 1 else 'families'} of machine learning")
-    c.setFont(fonts["mono"], 8)
-    c.drawCentredString(PAGE_W_PT / 2, 120, "Figures computed from the mathematics they depict; "
-                        "each plate states how it was made.")
+    _draw(c, PAGE_W_PT / 2, 150, f"{len(ordered)} {'plate' if len(ordered) == 1 else 'plates'} "
+          f"in {fams} {'family' if fams == 1 else 'families'} of machine learning", fonts,
+          "serif", 12, "centre")
+    _draw(c, PAGE_W_PT / 2, 120, "Figures computed from the mathematics they depict; "
+          "each plate states how it was made.", fonts, "mono", 8, "centre")
     c.showPage()
 
-    # Index by family.
+    # Index by family: every row links to its plate's page.
+    c.bookmarkPage("index")
+    c.addOutlineEntry("Index", "index", level=0)
     for page_no, page_rows in enumerate(paginate_index(_index_lines(ordered, first_plate_page))):
         _paper(c, ink)
         c.setFillColor(HexColor(accent))
-        _tracked(c, "INDEX" if page_no == 0 else "INDEX (CONT.)", fonts["display"], 16, PAGE_H_PT - 80, 0.25)
+        _tracked(c, "INDEX" if page_no == 0 else "INDEX (CONT.)", fonts, "display", 16,
+                 PAGE_H_PT - 80, 0.25)
         y = INDEX_TOP_PT
         for kind, left, right, page in page_rows:
             c.setFillColor(HexColor(ink))
             if kind == "family":
                 y -= 6
-                c.setFont(fonts["display"], 10.5)
-                c.drawString(MARGIN_PT, y, left.upper())
+                _draw(c, MARGIN_PT, y, left.upper(), fonts, "display", 10.5)
                 c.setStrokeColor(HexColor(ink))
                 c.setLineWidth(0.4)
                 c.line(MARGIN_PT, y - 4, PAGE_W_PT - MARGIN_PT, y - 4)
                 y -= FAMILY_ROW_PT - 6
                 continue
-            c.setFont(fonts["mono"], 8.5)
             c.setFillColor(HexColor(accent))
-            c.drawString(MARGIN_PT, y, left)
+            _draw(c, MARGIN_PT, y, left, fonts, "mono", 8.5)
             c.setFillColor(HexColor(ink))
-            c.setFont(fonts["serif"], 11)
             text = right
             limit = PAGE_W_PT - 2 * MARGIN_PT - 110
-            while stringWidth(text, fonts["serif"], 11) > limit and len(text) > 4:
+            while _width(text, fonts, "serif", 11) > limit and len(text) > 4:
                 text = text[:-2].rstrip() + "…"
                 text = text[:-1]
-            text_w = stringWidth(text, fonts["serif"], 11)
-            c.drawString(MARGIN_PT + 48, y, text)
+            text_w = _width(text, fonts, "serif", 11)
+            _draw(c, MARGIN_PT + 48, y, text, fonts, "serif", 11)
             num = str(page)
-            c.drawRightString(PAGE_W_PT - MARGIN_PT, y, num)
+            _draw(c, PAGE_W_PT - MARGIN_PT, y, num, fonts, "serif", 11, "right")
             dots_from = MARGIN_PT + 48 + text_w + 6
-            dots_to = PAGE_W_PT - MARGIN_PT - stringWidth(num, fonts["serif"], 11) - 6
+            dots_to = PAGE_W_PT - MARGIN_PT - _width(num, fonts, "serif", 11) - 6
             c.setFont(fonts["serif"], 9)
             x = dots_from
             while x < dots_to:
                 c.drawString(x, y, ".")
                 x += 5
+            c.linkRect("", f"plate-{page}", (MARGIN_PT, y - 4, PAGE_W_PT - MARGIN_PT, y + 11),
+                       relative=0, thickness=0)
             y -= PLATE_ROW_PT
-        c.setFont(fonts["mono"], 7.5)
-        c.drawCentredString(PAGE_W_PT / 2, 40, str(2 + page_no))
+        _draw(c, PAGE_W_PT / 2, 40, str(2 + page_no), fonts, "mono", 7.5, "centre")
         c.showPage()
 
-    # One page per specimen.
+    # One page per specimen, under its family in the outline.
+    family_seen: set[str] = set()
     for n, p in enumerate(ordered):
         s = p.spec
+        page = first_plate_page + n
         _paper(c, ink)
+        key = f"plate-{page}"
+        c.bookmarkPage(key)
+        if s.family not in family_seen:
+            family_seen.add(s.family)
+            c.bookmarkPage(f"family-{s.family}")
+            c.addOutlineEntry(FAMILIES[s.family], f"family-{s.family}", level=0, closed=True)
+        c.addOutlineEntry(f"{roman(s.plate)}. {s.name}", key, level=1)
         c.setFillColor(HexColor(accent))
-        _tracked(c, f"PLATE {roman(s.plate)}", fonts["display"], 11, PAGE_H_PT - 66, 0.3)
+        _tracked(c, f"PLATE {roman(s.plate)}", fonts, "display", 11, PAGE_H_PT - 66, 0.3)
         c.setFillColor(HexColor(ink))
+        title = s.latin_title.upper()
         title_size = 24.0
-        while stringWidth(s.latin_title.upper(), fonts["display"], title_size) > PAGE_W_PT - 2 * MARGIN_PT and title_size > 12:
+        while _width(title, fonts, "display", title_size) > PAGE_W_PT - 2 * MARGIN_PT and title_size > 12:
             title_size -= 1
-        _tracked(c, s.latin_title.upper(), fonts["display"], title_size, PAGE_H_PT - 96, 0.04)
-        c.setFont(fonts["serif"], 12.5)
-        c.drawCentredString(PAGE_W_PT / 2, PAGE_H_PT - 116, f"{s.name}  ·  {FAMILIES[s.family]}")
+        _tracked(c, title, fonts, "display", title_size, PAGE_H_PT - 96, 0.04)
+        _draw(c, PAGE_W_PT / 2, PAGE_H_PT - 116, f"{s.name}  ·  {FAMILIES[s.family]}", fonts,
+              "serif", 12.5, "centre")
         top = PAGE_H_PT - 132
         img_w, img_h = 320.0, 384.0
         if p.plate is not None:
@@ -365,13 +497,15 @@ def _render(catalog: Catalog, products: Sequence[Product]) -> bytes:
         y = top - img_h - 16
         width = PAGE_W_PT - 2 * MARGIN_PT
         ref = s.reference
+        title_markup = ("<i>" + _markup(ref.title, fonts, "serif-italic") + "</i>. "
+                        if ref.title else "")
         blocks = [
-            (st.body, f"<i>“{_esc(s.motto)}”</i>"),
-            (st.body, _esc(s.caption)),
-            (st.small, f"<b>Reference.</b> {_esc(ref.authors)} ({ref.year}). "
-                       f"{'<i>' + _esc(ref.title) + '</i>. ' if ref.title else ''}{_esc(ref.venue)}."),
-            (st.mono, _esc(f"PROVENANCE  recipe {s.recipe.name} · motif {s.motif.name} · seed {s.seed} · "
-                           f"{s.honesty}: {s.method}")),
+            (st.body, f"<i>“{_markup(s.motto, fonts, 'serif-italic')}”</i>"),
+            (st.body, _markup(s.caption, fonts, "serif")),
+            (st.small, f"<b>Reference.</b> {_markup(ref.authors, fonts, 'serif')} ({ref.year}). "
+                       f"{title_markup}{_markup(ref.venue, fonts, 'serif')}."),
+            (st.mono, _markup(f"PROVENANCE  recipe {s.recipe.name} · motif {s.motif.name} · "
+                              f"seed {s.seed} · {s.honesty}: {s.method}", fonts, "mono")),
         ]
         for style, text in blocks:
             para = Paragraph(text, style)
@@ -379,16 +513,16 @@ def _render(catalog: Catalog, products: Sequence[Product]) -> bytes:
             para.drawOn(c, MARGIN_PT, y - h)
             y -= h + 8
         c.setFillColor(HexColor(ink))
-        c.setFont(fonts["mono"], 7.5)
-        c.drawCentredString(PAGE_W_PT / 2, 40, f"{shop.wordmark}  ·  {first_plate_page + n}")
+        _draw(c, PAGE_W_PT / 2, 40, f"{shop.wordmark}  ·  {page}", fonts, "mono", 7.5, "centre")
         c.showPage()
+    c.showOutline()
     c.save()
     return buf.getvalue()
 
 
-def write(catalog: Catalog, products: Sequence[Product], path: Path) -> Path:
-    """Write the lookbook to ``path`` atomically."""
+def write(catalog: Catalog, products: Sequence[Product], path: Path) -> set[str]:
+    """Write the lookbook to ``path`` atomically; return the characters no face could set."""
     from teeprint.export import atomic_write
 
     atomic_write(path, render(catalog, products))
-    return path
+    return missing_glyphs(catalog, products)
