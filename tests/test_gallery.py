@@ -100,10 +100,13 @@ class Browser:
                 found.append(f"failed load: {p.get('errorText')} {p.get('type')}")
         return found
 
+    def viewport(self, width: int, height: int, mobile: bool = False) -> None:
+        self.call("Emulation.setDeviceMetricsOverride", width=width, height=height,
+                  deviceScaleFactor=1, mobile=mobile)
+
     def screenshot(self, path: Path, full_height_px: int | None = None) -> None:
         if full_height_px:
-            self.call("Emulation.setDeviceMetricsOverride", width=1280, height=full_height_px,
-                      deviceScaleFactor=1, mobile=False)
+            self.viewport(1280, full_height_px)
         data = self.call("Page.captureScreenshot", format="png")["data"]
         path.write_bytes(base64.b64decode(data))
 
@@ -180,6 +183,72 @@ def test_index_loads_cleanly_and_the_filter_works(gallery, browser, artifacts):
     assert browser.errors() == []
 
 
+def _search(browser, words: str) -> list[str]:
+    browser.js(f"(() => {{ const q = document.getElementById('search'); q.value = {json.dumps(words)};"
+               " q.dispatchEvent(new Event('input')); })()")
+    return browser.js("Array.from(document.querySelectorAll('.card:not([hidden])')).map(c => c.dataset.slug)")
+
+
+def test_search_reads_every_field_a_buyer_types_and_cards_sell_the_tee(gallery, browser):
+    browser.open((gallery / "index.html").as_uri())
+    browser.js("document.querySelector('[data-family-filter=\"all\"]').click()")
+    every = ["double-descent", "night-descent", "ridge-echo"]  # families in catalogue order
+    assert _search(browser, "belkin") == every            # an author
+    assert _search(browser, "2019 pnas") == every         # year and venue
+    assert _search(browser, "reconciling bias-variance") == every  # the paper's title
+    assert _search(browser, "#41") == ["ridge-echo"]      # a plate number
+    assert _search(browser, "plate xlii") == ["night-descent"]  # in Roman
+    assert _search(browser, "hinton") == []
+    count = browser.js("(() => { const c = document.getElementById('count');"
+                       " return [c.getAttribute('role'), c.getAttribute('aria-live'), c.textContent]; })()")
+    assert count == ["status", "polite", "0 of 3 plates"]
+    assert browser.js("document.querySelectorAll('main').length") == 1
+    _search(browser, "")
+    cards = browser.js("""Array.from(document.querySelectorAll('.card')).map(c => {
+        const buy = c.querySelector('a.buy'); const shirt = buy && buy.querySelector('img.shirt');
+        return [c.dataset.slug, buy && buy.getAttribute('href'), buy && buy.textContent,
+                shirt && shirt.getAttribute('src')]; })""")
+    for slug, href, text, shirt in cards:
+        assert href == f"{slug}.html#garments" and "from $32.00" in text and shirt.startswith("img/")
+    state = browser.js(ALL_IMAGES_LOADED)
+    assert all(w > 0 for _, w in state["images"]), state["images"]
+    assert browser.errors() == []
+
+
+def test_phone_and_desktop_layouts(gallery, browser, artifacts):
+    browser.viewport(390, 844, mobile=True)
+    try:
+        browser.open((gallery / "index.html").as_uri())
+        browser.js(ALL_IMAGES_LOADED)
+        box = browser.js("""(() => {
+            const m = document.querySelector('.masthead').getBoundingClientRect();
+            const card = document.querySelector('.card img').getBoundingClientRect();
+            return [m.height, card.top, card.bottom, document.documentElement.scrollWidth]; })()""")
+        masthead_h, card_top, card_bottom, scroll_w = box
+        assert masthead_h < 60, box            # one line, not a first screen of masthead
+        assert card_bottom < 844, box          # a whole plate on the first screen
+        assert scroll_w <= 390, box            # nothing wider than the phone
+        browser.screenshot(artifacts / "gallery-phone-390.png")
+        browser.viewport(1400, 1000)
+        browser.open((gallery / "index.html").as_uri())
+        browser.js(ALL_IMAGES_LOADED)
+        assert browser.js("document.documentElement.scrollWidth") <= 1400
+        browser.screenshot(artifacts / "gallery-index-1400.png")
+    finally:
+        browser.viewport(1280, 900)
+
+
+def test_links_to_the_store_when_it_is_set():
+    from decimal import Decimal
+
+    from teeprint.storefront.gallery import price_label, product_link
+
+    assert product_link("https://shop.example/", "dd-tee", "dd") == "https://shop.example/products/dd-tee"
+    assert product_link("", "dd-tee", "dd") == "dd.html#garments"
+    assert price_label(Decimal("32"), "USD") == "from $32.00"
+    assert price_label(Decimal("30.5"), "CHF") == "from 30.50 CHF"
+
+
 def test_specimen_pages_load_with_plate_caption_and_data(gallery, browser, artifacts):
     for slug in ("double-descent", "ridge-echo", "night-descent"):
         browser.open((gallery / f"{slug}.html").as_uri())
@@ -192,6 +261,7 @@ def test_specimen_pages_load_with_plate_caption_and_data(gallery, browser, artif
         assert href == f"data/{slug}.data.json"
         data = json.loads((gallery / href).read_text())
         assert data["provenance"]["specimen"] == slug
+        assert browser.js("document.querySelectorAll('main').length") == 1
         links = browser.js("Array.from(document.querySelectorAll('a[href], img[src], link[href], script[src]'))"
                            ".map(e => e.getAttribute('href') || e.getAttribute('src'))")
         assert all("://" not in link and not link.startswith("/") for link in links), links

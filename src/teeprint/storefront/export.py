@@ -170,7 +170,8 @@ def export(catalog: Catalog, renders: Path, out: Path, *, image_base_url: str | 
     if gallery:
         from teeprint.storefront import gallery as gallery_mod
 
-        gallery_mod.write(catalog, products, rendered, out)
+        gallery_mod.write(catalog, products, rendered, out, currency=commerce.currency,
+                          store_url=commerce.store_url)
     if lookbook:
         from teeprint.storefront import lookbook as lookbook_mod
 

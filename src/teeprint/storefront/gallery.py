@@ -4,7 +4,10 @@ It must open from ``file://`` with no server, so the data the filter needs is in
 as a JSON script tag (browsers refuse ``fetch`` of local files), every link is relative, and the
 typefaces are copied next to the pages from the fonts the plates are set in.  The pages are
 plain HTML that read well without JavaScript; the small script only hides cards that do not
-match the chosen family or the search words.  Output bytes depend only on the inputs.
+match the chosen family or the search words (any field a buyer would type: name, Latin title,
+words of the caption, authors, year, venue, paper title, plate number in figures or Roman) and
+announces the count to screen readers.  Each card shows the plate, the shirt it sells on, the
+price and a link to the product.  Output bytes depend only on the inputs.
 """
 
 from __future__ import annotations
@@ -12,6 +15,8 @@ from __future__ import annotations
 import html
 import json
 from collections.abc import Sequence
+from dataclasses import dataclass
+from decimal import Decimal
 from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -26,6 +31,31 @@ if TYPE_CHECKING:
 THUMB_PX = 512
 #: The plate on its own page: sharp at the column width on a dense screen.
 PLATE_VIEW_PX = 1000
+#: The shirt beside a card's plate.
+SHIRT_PX = 256
+_SYMBOLS = {"USD": "$", "EUR": "€", "GBP": "£", "JPY": "¥", "CAD": "CA$", "AUD": "A$"}
+
+
+def price_label(amount: Decimal, currency: str) -> str:
+    """``from $32.00`` (or ``from 32.00 CHF`` for a currency without a common symbol)."""
+    sym = _SYMBOLS.get(currency)
+    return f"from {sym}{amount:.2f}" if sym else f"from {amount:.2f} {currency}"
+
+
+def product_link(store_url: str, handle: str, slug: str) -> str:
+    """The product's page on the store, or the specimen page's garments when no store is set."""
+    return f"{store_url.rstrip('/')}/products/{handle}" if store_url else f"{slug}.html#garments"
+
+
+def search_text(spec: Specimen) -> str:
+    """What the search box matches: every field a buyer might type, lower-cased."""
+    from teeprint.catalog import FAMILIES, roman
+
+    ref = spec.reference
+    return " ".join((spec.slug, spec.name, spec.latin_title, spec.motto, spec.caption,
+                     FAMILIES[spec.family], spec.family, ref.authors, str(ref.year), ref.venue,
+                     ref.title, f"plate {spec.plate}", f"plate {roman(spec.plate)}",
+                     f"#{spec.plate}", " ".join(spec.tags))).lower()
 
 _e = html.escape
 
@@ -87,29 +117,37 @@ def _masthead(catalog: Catalog, heading: str) -> str:
             f"<h1>{_e(heading)}</h1><p class=\"tagline\">{_e(shop.wordmark_tagline)}</p></header>\n")
 
 
-def _index(catalog: Catalog, products: Sequence[Product], thumbs: dict[str, str]) -> str:
+@dataclass(frozen=True)
+class Shelf:
+    """What a card sells: the shirt picture, the lowest price, the product's address."""
+
+    shirt: str
+    price: str
+    link: str
+
+
+def _index(catalog: Catalog, products: Sequence[Product], thumbs: dict[str, str],
+           shelves: dict[str, Shelf]) -> str:
     from teeprint.catalog import FAMILIES, roman
 
     shop = catalog.settings.shop
     present = [f for f in FAMILIES if any(p.spec.family == f for p in products)]
     data = {"specimens": [{
         "slug": p.spec.slug, "family": p.spec.family, "plate": p.spec.plate, "name": p.spec.name,
-        "latin_title": p.spec.latin_title,
-        "search": " ".join((p.spec.slug, p.spec.name, p.spec.latin_title, p.spec.motto,
-                            p.spec.caption, FAMILIES[p.spec.family], p.spec.family,
-                            p.spec.reference.authors, " ".join(p.spec.tags))).lower(),
+        "latin_title": p.spec.latin_title, "search": search_text(p.spec),
     } for p in products]}
     chips = ["<button type=\"button\" class=\"chip\" data-family-filter=\"all\" aria-pressed=\"true\">"
              "All families</button>"]
     chips += [f"<button type=\"button\" class=\"chip\" data-family-filter=\"{f}\" aria-pressed=\"false\">"
               f"{_e(FAMILIES[f])}</button>" for f in present]
     parts = [_head(f"{shop.brand}: Catalogue of Specimens", _palette_style(catalog)), "<body>\n",
-             _masthead(catalog, "Catalogus Speciminum"),
+             _masthead(catalog, "Catalogus Speciminum"), "<main>\n",
              "<nav class=\"controls\" aria-label=\"Filter\">"
-             "<input id=\"search\" type=\"search\" placeholder=\"Search plates: a word, a name, an author\" "
-             "aria-label=\"Search plates\" autocomplete=\"off\">"
+             "<input id=\"search\" type=\"search\" placeholder=\"Search: a word, an author, a year, "
+             "a plate number\" aria-label=\"Search plates\" autocomplete=\"off\">"
              f"<div class=\"chips\">{''.join(chips)}</div>"
-             f"<span id=\"count\" class=\"count\">{len(products)} plates</span></nav>\n<main>\n"]
+             f"<span id=\"count\" class=\"count\" role=\"status\" aria-live=\"polite\">"
+             f"{len(products)} plates</span></nav>\n"]
     for fam in present:
         members = [p for p in products if p.spec.family == fam]
         parts.append(f"<section class=\"family\" data-family=\"{fam}\"><h2>{_e(FAMILIES[fam])}"
@@ -120,10 +158,19 @@ def _index(catalog: Catalog, products: Sequence[Product], thumbs: dict[str, str]
             img = (f"<img src=\"img/{thumbs[s.slug]}\" width=\"{THUMB_PX}\" height=\"{THUMB_PX}\" "
                    f"alt=\"{_e(p.plate.alt if p.plate else s.name)}\" loading=\"lazy\">"
                    if s.slug in thumbs else "")
+            shelf = shelves.get(s.slug)
+            buy = ""
+            if shelf is not None:
+                shirt = (f"<img class=\"shirt\" src=\"img/{shelf.shirt}\" width=\"{SHIRT_PX}\" "
+                         f"height=\"{SHIRT_PX}\" alt=\"{_e(s.name)} tee\" loading=\"lazy\">"
+                         if shelf.shirt else "")
+                buy = (f"<a class=\"buy\" href=\"{_e(shelf.link)}\">{shirt}<span class=\"price\">"
+                       f"{_e(shelf.price)}</span><span class=\"go\">the tee ›</span></a>")
             parts.append(f"<li class=\"card\" data-slug=\"{s.slug}\"><a href=\"{s.slug}.html\"><figure>"
                          f"{img}<figcaption><span class=\"no\">PLATE {roman(s.plate)}</span>"
                          f"<span class=\"name\">{_e(s.name)}</span>"
-                         f"<span class=\"latin\">{_e(s.latin_title)}</span></figcaption></figure></a></li>\n")
+                         f"<span class=\"latin\">{_e(s.latin_title)}</span></figcaption></figure></a>"
+                         f"{buy}</li>\n")
         parts.append("</ul></section>\n")
     parts.append("<p id=\"empty\" class=\"empty\" hidden>No plate matches; try another word or family.</p>\n"
                  "</main>\n"
@@ -179,7 +226,7 @@ def _specimen_page(catalog: Catalog, product: Product, view: str | None, data_na
               + "</span></nav>\n")
     return "".join([
         _head(f"Plate {roman(s.plate)}: {s.name} · {shop.brand}", _palette_style(catalog)),
-        "<body>\n", crumbs,
+        "<body>\n", crumbs, "<main>\n",
         "<article class=\"specimen\"><header>"
         f"<p class=\"no\">PLATE {roman(s.plate)}</p><h1>{_e(s.latin_title)}</h1>"
         f"<p class=\"name\">{_e(s.name)} <span class=\"lozenge\">◆</span> "
@@ -189,8 +236,8 @@ def _specimen_page(catalog: Catalog, product: Product, view: str | None, data_na
         f"<h2>Caption</h2><p>{_e(s.caption)}</p>"
         f"<h2>Reference</h2><p>{_reference(s)}</p>"
         f"<h2>Provenance</h2><dl>{dl}</dl>{data_html}"
-        f"<h2>Garments</h2><ul class=\"swatches\">{swatches}</ul></div></div>\n",
-        mock_html, "</article>\n",
+        f"<h2 id=\"garments\">Garments</h2><ul class=\"swatches\">{swatches}</ul></div></div>\n",
+        mock_html, "</article>\n</main>\n",
         f"<footer>{_e(shop.brand)} · {_e(shop.wordmark_tagline)}</footer>\n</body>\n</html>\n",
     ])
 
@@ -205,7 +252,23 @@ def _unique(images: Sequence[StoreImage]) -> list[StoreImage]:
     return out
 
 
-def write(catalog: Catalog, products: Sequence[Product], rendered: Sequence[Rendered], out: Path) -> list[Path]:
+def _shirt_jpeg(src: Path, side_px: int) -> bytes:
+    """A storefront image scaled down for a card (JPEG, no metadata)."""
+    import io
+
+    from PIL import Image
+
+    with Image.open(src) as im:
+        im.draft("RGB", (side_px, side_px))
+        small = im.convert("RGB")
+    small.thumbnail((side_px, side_px), Image.Resampling.LANCZOS)
+    buf = io.BytesIO()
+    small.save(buf, "JPEG", quality=85, optimize=True)
+    return buf.getvalue()
+
+
+def write(catalog: Catalog, products: Sequence[Product], rendered: Sequence[Rendered], out: Path,
+          *, currency: str = "USD", store_url: str = "") -> list[Path]:
     """Write the gallery under ``out/gallery``; files of earlier exports not listed are removed."""
     from teeprint.export import atomic_write
     from teeprint.storefront.archive import sha256_bytes
@@ -231,6 +294,19 @@ def write(catalog: Catalog, products: Sequence[Product], rendered: Sequence[Rend
                 atomic_write(root / "img" / name, data)
                 (thumbs if label == "thumb" else views)[p.spec.slug] = name
                 keep_img.add(name)
+    shelves: dict[str, Shelf] = {}
+    for p in products:
+        if not p.variants:
+            continue
+        shirt = ""
+        if p.images:
+            data = _shirt_jpeg(p.images[0].path, SHIRT_PX)
+            shirt = f"{p.spec.slug}--shirt--{sha256_bytes(data)[:12]}.jpg"
+            atomic_write(root / "img" / shirt, data)
+            keep_img.add(shirt)
+        low = min(Decimal(v.price) for v in p.variants)
+        shelves[p.spec.slug] = Shelf(shirt, price_label(low, currency),
+                                     product_link(store_url, p.handle, p.spec.slug))
     ordered = list(products)
     for i, p in enumerate(ordered):
         r = by_slug[p.spec.slug]
@@ -246,7 +322,7 @@ def write(catalog: Catalog, products: Sequence[Product], rendered: Sequence[Rend
         page = _specimen_page(catalog, p, views.get(p.spec.slug), data_name, data_text, neighbours)
         atomic_write(root / f"{p.spec.slug}.html", page.encode("utf-8"))
         written.append(root / f"{p.spec.slug}.html")
-    atomic_write(root / "index.html", _index(catalog, ordered, thumbs).encode("utf-8"))
+    atomic_write(root / "index.html", _index(catalog, ordered, thumbs, shelves).encode("utf-8"))
     written.append(root / "index.html")
     pages = {f"{p.spec.slug}.html" for p in ordered} | {"index.html"}
     for folder, keep in ((root / "img", keep_img), (root / "data", keep_data), (root, pages)):

@@ -53,6 +53,9 @@ class Commerce(_Model):
     costs: dict[str, Decimal] = Field(default_factory=dict)
     sku_pattern: str = "SPC-{plate:04d}-{garment}-{size}"
     image_base_url: str = ""
+    #: The store's address (``https://shop.example``); the gallery links each card to
+    #: ``STORE/products/HANDLE``.  Empty: cards link to the plate's own page.
+    store_url: str = Field(default="", pattern=r"^(https://[^\s\"'<>]+)?$")
     product_type: str = "T-Shirt"
     product_category: str = "Apparel & Accessories > Clothing > Clothing Tops > T-Shirts"
     grams: int | dict[str, int] = 145

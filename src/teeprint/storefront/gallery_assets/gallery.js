@@ -31,7 +31,8 @@
     sections.forEach(function (sec) {
       sec.hidden = !sec.querySelector(".card:not([hidden])");
     });
-    count.textContent = shown + " of " + cards.length + " plates";
+    count.textContent = shown === cards.length ? cards.length + " plates"
+      : shown + " of " + cards.length + " plates";
     empty.hidden = shown > 0;
   }
 
