@@ -428,14 +428,25 @@ def verify(
         from teeprint.verify.report import verify_many
 
         cat = catalog()
+        broken: list[tuple[str, str]] = []
         if all_ or family:
-            specs = cat.specimens(family=family)
+            from teeprint.batch import read_designs
+            from teeprint.catalog import FAMILIES
+
+            if family is not None and family not in FAMILIES:
+                msg = f"unknown family {family!r}; families: {', '.join(FAMILIES)}"
+                raise TeeprintError(msg)
+            designs = read_designs(cat)  # a broken file fails as itself; the others are verified
+            specs = sorted((d.spec for d in designs.values() if d.spec is not None
+                            and family in (None, d.spec.family)), key=lambda s: s.plate)
+            broken = [(d.slug, d.problem) for d in designs.values() if d.spec is None]
         elif slugs:
             specs = [cat.specimen(s) for s in slugs]
         else:
             msg = "name specimens to verify, or give --all or --family ID"
             raise TeeprintError(msg)
-        result = verify_many(cat, specs, seeds=not plate_seed_only, progress=None if as_json else info)
+        result = verify_many(cat, specs, seeds=not plate_seed_only, broken=broken,
+                             progress=None if as_json else info)
         if as_json:
             typer.echo(json.dumps(result.to_json(), indent=1, ensure_ascii=False))
         else:

@@ -124,12 +124,13 @@ def verify_one(catalog: Catalog, spec: Specimen, seeds: bool = True) -> PlateRes
 
 
 def verify_many(catalog: Catalog, specs: Sequence[Specimen], *, seeds: bool = True,
-                progress: Callable[[str], None] | None = None,
-                jobs: int | None = None) -> VerifyResult:
-    """Verify the plates (in parallel when there are several) and run the archive gates."""
+                progress: Callable[[str], None] | None = None, jobs: int | None = None,
+                broken: Sequence[tuple[str, str]] = ()) -> VerifyResult:
+    """Verify the plates (in parallel when there are several) and run the archive gates;
+    ``broken`` design files (slug, error) are reported as failing plates."""
     from teeprint.verify.likeness import compare
 
-    jobs = jobs or min(len(specs), os.cpu_count() or 1)
+    jobs = jobs or max(1, min(len(specs), os.cpu_count() or 1))
     results: list[PlateResult] = []
     if jobs <= 1 or len(specs) <= 2:
         for spec in specs:
@@ -146,4 +147,5 @@ def verify_many(catalog: Catalog, specs: Sequence[Specimen], *, seeds: bool = Tr
                     progress(f"verified {spec.slug}")
     closest, duplicates, same = compare([(r.report.slug, r.figure_hash, r.data_digest)
                                          for r in results])
-    return VerifyResult(results, closest, duplicates, same)
+    failed = [PlateResult(PlateReport(slug, problems=[error]), b"", "", 0.0) for slug, error in broken]
+    return VerifyResult(failed + results, closest, duplicates, same)
