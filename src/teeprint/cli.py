@@ -410,6 +410,22 @@ def mockup(
         info(f"{spec.slug}: {len(outputs)} mockups in {folder} ({time.perf_counter() - start:.2f} s)")
 
 
+def _archive(cat: Catalog, family: str | None) -> tuple[list[Any], list[tuple[str, str]]]:
+    """The archive's specimens (of one family) by plate, each design file read on its own, and
+    the files that cannot be read (slug, why): one broken file does not hide the others."""
+    from teeprint.batch import read_designs
+    from teeprint.catalog import FAMILIES
+    from teeprint.errors import TeeprintError
+
+    if family is not None and family not in FAMILIES:
+        msg = f"unknown family {family!r}; families: {', '.join(FAMILIES)}"
+        raise TeeprintError(msg)
+    designs = read_designs(cat)
+    specs = sorted((d.spec for d in designs.values() if d.spec is not None
+                    and family in (None, d.spec.family)), key=lambda s: s.plate)
+    return specs, [(d.slug, d.problem) for d in designs.values() if d.spec is None]
+
+
 @app.command()
 def verify(
     slugs: Annotated[list[str] | None, typer.Argument(help="Specimen slugs (default with --all: every one).")] = None,
@@ -430,16 +446,7 @@ def verify(
         cat = catalog()
         broken: list[tuple[str, str]] = []
         if all_ or family:
-            from teeprint.batch import read_designs
-            from teeprint.catalog import FAMILIES
-
-            if family is not None and family not in FAMILIES:
-                msg = f"unknown family {family!r}; families: {', '.join(FAMILIES)}"
-                raise TeeprintError(msg)
-            designs = read_designs(cat)  # a broken file fails as itself; the others are verified
-            specs = sorted((d.spec for d in designs.values() if d.spec is not None
-                            and family in (None, d.spec.family)), key=lambda s: s.plate)
-            broken = [(d.slug, d.problem) for d in designs.values() if d.spec is None]
+            specs, broken = _archive(cat, family)
         elif slugs:
             specs = [cat.specimen(s) for s in slugs]
         else:
@@ -469,7 +476,7 @@ def sheet(
         from teeprint.verify.sheet import contact_sheet
 
         cat = catalog()
-        specs = [cat.specimen(s) for s in slugs] if slugs else cat.specimens(family=family)
+        specs = [cat.specimen(s) for s in slugs] if slugs else _archive(cat, family)[0]
         if not specs:
             from teeprint.errors import TeeprintError
 
