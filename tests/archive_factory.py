@@ -47,7 +47,13 @@ def variant_toml(slug: str, name: str, family: str, plate: int, colorways: list[
 def make_archive(root: Path, extra: dict[str, str] | None = None) -> Path:
     """A shop folder: shop.toml, palettes/, designs/ with double-descent and its variants."""
     root.mkdir(parents=True, exist_ok=True)
-    shutil.copy(REPO / "shop.toml", root / "shop.toml")
+    shop = (REPO / "shop.toml").read_text("utf-8")
+    # The provider's saved catalogue (tests/data/catalogues, in the documented response shape).
+    shop = shop.replace("[commerce.printify]\n", "[commerce.printify]\nprint_provider_id = 29\n"
+                        "catalogue = \"catalogues/printify-12-29-variants.json\"\n"
+                        "colors = { oxblood-black = \"Oxblood\" }\n", 1)
+    (root / "shop.toml").write_text(shop, "utf-8")
+    shutil.copytree(REPO / "tests" / "data" / "catalogues", root / "catalogues", dirs_exist_ok=True)
     shutil.copytree(REPO / "palettes", root / "palettes", dirs_exist_ok=True)
     designs = root / "designs"
     designs.mkdir(exist_ok=True)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import dataclasses
 import hashlib
 import io
 import json
@@ -47,6 +48,7 @@ LEGACY_TEMPLATE = (
 ).split(", ")
 
 BASE = "https://cdn.example.test/specimina/"
+REPO_CATALOGUES = Path(__file__).resolve().parent / "data" / "catalogues"
 
 
 @pytest.fixture(scope="module")
@@ -141,28 +143,95 @@ def test_images_are_hosted_under_hashed_names(shop_root):
             assert im.size == (2048, 2048)  # within Shopify's 20 MP / 4472 px limit
 
 
-def test_pod_payloads(shop_root):
+def test_printify_payloads_carry_catalogue_ids_upload_ids_and_true_size(shop_root, tmp_path):
+    shop = shop_root / "shop"
+    uploads = json.loads((shop / "printify" / "uploads.json").read_text())
+    assert uploads and all(u["url"].startswith(BASE) for u in uploads)
+    assert not (shop / "printify" / "double-descent-tee.json").exists()  # no upload ids yet
+    # The shop uploads the files and saves Printify's responses; the next export uses the ids.
+    responses = [{"id": f"{i:024x}", "file_name": u["file_name"], "height": 5400, "width": 4500,
+                  "size": 1, "mime_type": "image/png", "preview_url": "", "upload_time": ""}
+                 for i, u in enumerate(uploads)]
+    root = tmp_path / "shop"
+    shutil.copytree(shop_root, root, ignore=shutil.ignore_patterns("shop"))
+    (root / "catalogues" / "uploads.json").write_text(json.dumps(responses))
+    toml = root / "shop.toml"
+    toml.write_text(toml.read_text().replace(
+        'catalogue = "catalogues/printify-12-29-variants.json"\n',
+        'catalogue = "catalogues/printify-12-29-variants.json"\nuploads = "catalogues/uploads.json"\n'))
+    r = teeprint(root, "shop", "export", "--renders", str(root / "out"), "--out", str(root / "s"),
+                 "--image-base-url", BASE, "--no-gallery", "--no-lookbook")
+    assert r.returncode == 0, r.stderr
+    body = json.loads((root / "s" / "printify" / "double-descent-tee.json").read_text())
+    assert set(body) == {"title", "description", "tags", "blueprint_id", "print_provider_id",
+                         "variants", "print_areas"}
+    assert body["blueprint_id"] == 12 and body["print_provider_id"] == 29
+    catalogue = json.loads((REPO_CATALOGUES / "printify-12-29-variants.json").read_text())
+    by_id = {v["id"]: v["options"] for v in catalogue["variants"]}
     from teeprint.catalog import Catalog
 
-    cat = Catalog.load(shop_root / "shop.toml")
-    pf = json.loads((shop_root / "shop" / "printful" / "double-descent-tee.json").read_text())
-    pi = json.loads((shop_root / "shop" / "printify" / "double-descent-tee.json").read_text())
+    cat = Catalog.load(root / "shop.toml")
     n_sizes = len(cat.settings.commerce["sizes"])
-    assert len(pf["sync_variants"]) == 8 * n_sizes <= 100
-    assert pf["sync_product"]["external_id"] == "double-descent-tee"
-    for v in pf["sync_variants"]:
-        assert Decimal(v["retail_price"]) > 0 and v["external_id"].startswith("SPC-0001-")
-        (f,) = v["files"]
-        name = f["url"].removeprefix(BASE)
-        data = (shop_root / "shop" / "images" / name).read_bytes()
-        assert data.startswith(b"\x89PNG") and hashlib.sha256(data).hexdigest()[:12] in name
-    product = pi["product"]
-    assert product["blueprint_id"] == 12
-    assert all(isinstance(v["price"], int) and v["price"] >= 3000 for v in product["variants"])
-    assert sum(len(a["variant_ids"]) for a in product["print_areas"]) == len(product["variants"])
-    assert len(product["print_areas"]) == 2  # one print file per colourway
-    assert {u["file_name"] for u in pi["uploads"]} == {
-        a["placeholders"][0]["images"][0]["upload"] for a in product["print_areas"]}
+    assert len(body["variants"]) == 8 * n_sizes
+    for v in body["variants"]:
+        assert set(v) == {"id", "price", "is_enabled"} and v["id"] in by_id
+        assert isinstance(v["price"], int) and v["price"] >= 3200
+    colours = {by_id[v["id"]]["color"] for v in body["variants"]}
+    assert "Oxblood" in colours and "White" not in colours  # mapped, and only what is sold
+    ids = {r["id"] for r in responses}
+    assert len(body["print_areas"]) == 2  # one print file per colourway
+    assert sum(len(a["variant_ids"]) for a in body["print_areas"]) == len(body["variants"])
+    for area in body["print_areas"]:
+        (ph,) = area["placeholders"]
+        (img,) = ph["images"]
+        assert ph["position"] == "front" and img["id"] in ids
+        # 15 x 18 in at 300 dpi on a 4500 x 5400 px front area: full width, top at the top.
+        assert img["scale"] == 1.0 and img["x"] == 0.5 and img["y"] == 0.5 and img["angle"] == 0
+
+
+def test_printful_needs_a_print_that_fits_its_area(shop_root, tmp_path):
+    root = tmp_path / "shop"
+    shutil.copytree(shop_root, root, ignore=shutil.ignore_patterns("shop"))
+    toml = root / "shop.toml"
+    toml.write_text(toml.read_text().replace(
+        "[commerce.printful]\n", "[commerce.printful]\ncatalogue = \"catalogues/printful-71-product.json\"\n"
+        "printfiles = \"catalogues/printful-71-printfiles.json\"\ncolors = { oxblood-black = \"Oxblood\" }\n"))
+    r = teeprint(root, "shop", "export", "--renders", str(root / "out"), "--out", str(root / "s"),
+                 "--image-base-url", BASE, "--no-gallery", "--no-lookbook")
+    assert r.returncode == 2 and "does not fit" in r.stderr and "12 x 16 in" in r.stderr
+    assert "--preset 12x16" in r.stderr and len(r.stderr.strip().splitlines()) == 1
+    assert not (root / "s" / "products.csv").exists()  # nothing half-written
+
+
+def test_printful_payload_places_a_12x16_print_at_true_size():
+    from teeprint.storefront import pod
+    from teeprint.storefront.products import Product, Variant
+
+    cat = pod.printful_catalogue(REPO_CATALOGUES / "printful-71-product.json",
+                                 REPO_CATALOGUES / "printful-71-printfiles.json")
+    assert cat.area_px == (1800, 2400) and cat.area_dpi == 150
+    from teeprint.storefront.settings import Commerce
+
+    commerce = Commerce.model_validate({"prices": dict.fromkeys(("S", "M", "L", "XL", "2XL", "3XL"), "32")})
+    variants = (Variant("ecru", "soft-cream", "Soft Cream", "M", "SKU-1", "32.00", 145, ""),
+                Variant("black", "navy", "Navy", "XL", "SKU-2", "32.00", 175, ""))
+    product = Product(None, "dd-tee", "Double descent", "", (), "", "", variants, (),
+                      ("https://x/i.jpg",), False, None)
+    files = {"ecru": pod.PrintFile("https://x/e.png", "e.png", 3600, 4800, 300.0),
+             "black": pod.PrintFile("https://x/b.png", "b.png", 3600, 4800, 300.0)}
+    body = pod.printful_payload(product, commerce, files, cat)
+    assert body["sync_product"] == {"name": "Double descent", "external_id": "dd-tee",
+                                    "thumbnail": "https://x/i.jpg"}
+    ids = {(v["color"], v["size"]): v["id"] for v in json.loads(
+        (REPO_CATALOGUES / "printful-71-product.json").read_text())["result"]["variants"]}
+    first, second = body["sync_variants"]
+    assert first["variant_id"] == ids[("Soft Cream", "M")] and second["variant_id"] == ids[("Navy", "XL")]
+    assert first["files"] == [{"type": "front", "url": "https://x/e.png", "position": {
+        "area_width": 1800, "area_height": 2400, "width": 1800, "height": 2400, "top": 0, "left": 0,
+        "limit_to_print_area": True}}]
+    missing = Variant("ecru", "tan", "Tan", "5XL", "SKU-3", "32.00", 145, "")
+    with pytest.raises(Exception, match="has no size '5XL'"):
+        pod.printful_payload(dataclasses.replace(product, variants=(missing,)), commerce, files, cat)
 
 
 def test_manifest_lists_every_file_with_its_hash(shop_root):
@@ -176,7 +245,7 @@ def test_manifest_lists_every_file_with_its_hash(shop_root):
         data = (out / path).read_bytes()
         assert e["sha256"] == hashlib.sha256(data).hexdigest() and e["bytes"] == len(data)
     kinds = {e["kind"] for e in listed.values()}
-    assert {"shopify-csv", "image", "printify-json", "printful-json", "gallery", "lookbook"} <= kinds
+    assert {"shopify-csv", "image", "printify-json", "gallery", "lookbook"} <= kinds  # printful: no catalogue here
 
 
 def test_export_is_deterministic_and_says_when_mockups_are_missing(shop_root, tmp_path):
@@ -184,7 +253,7 @@ def test_export_is_deterministic_and_says_when_mockups_are_missing(shop_root, tm
                  str(tmp_path / "again"), "--image-base-url", BASE, "--no-gallery", "--no-lookbook")
     assert r.returncode == 0, r.stderr
     assert "no mockups yet for 3 specimen(s)" in r.stderr
-    for name in ("products.csv", "printify/double-descent-tee.json", "printful/ridge-echo-tee.json"):
+    for name in ("products.csv", "printify/uploads.json"):
         assert (tmp_path / "again" / name).read_bytes() == (shop_root / "shop" / name).read_bytes()
 
 

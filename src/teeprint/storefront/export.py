@@ -13,9 +13,9 @@ from teeprint.errors import TeeprintError
 if TYPE_CHECKING:
     from teeprint.catalog import Catalog
 
+from teeprint.storefront import pod
 from teeprint.storefront.archive import read_rendered, sha256_bytes
-from teeprint.storefront.images import ImageCache, draw_flat, flat_jobs, product_images
-from teeprint.storefront.pod import _print_files, printful_payload, printify_payload
+from teeprint.storefront.images import ImageCache, _place, draw_flat, flat_jobs, product_images
 from teeprint.storefront.products import Product, _handle, build_product
 from teeprint.storefront.settings import commerce_settings
 from teeprint.storefront.shopify import shopify_csv
@@ -138,22 +138,64 @@ def export(catalog: Catalog, renders: Path, out: Path, *, image_base_url: str | 
         msg = (f"{catalog.settings_path}: key 'commerce.sku_pattern' gives the same SKU to several "
                f"variants ({dupes[0]}); include {{slug}} or {{plate}}")
         raise TeeprintError(msg)
-    atomic_write(out / "products.csv", shopify_csv(products, commerce, catalog.settings.shop.vendor))
-    missing_ids = 0
-    pod_names: dict[str, set[str]] = {"printify": set(), "printful": set()}
+    # Every payload is built (and every catalogue gap found) before anything is written.
+    base = catalog.settings_path.resolve().parent
+    ify, ful = commerce.printify, commerce.printful
+    ify_cat = pod.printify_catalogue(base / ify.catalogue) if ify.catalogue else None
+    ify_up = pod.uploads(base / ify.uploads) if ify.catalogue and ify.uploads else None
+    ful_cat = (pod.printful_catalogue(base / ful.catalogue, base / ful.printfiles)
+               if ful.catalogue and ful.printfiles else None)
+    if ful.catalogue and not ful.printfiles:
+        msg = (f"{catalog.settings_path}: key 'commerce.printful.printfiles' is missing: save "
+               f"GET /mockup-generator/printfiles/{ful.product_id} and name it there")
+        raise TeeprintError(msg)
+    payloads: dict[str, dict[str, bytes]] = {"printify": {}, "printful": {}}
+    ify_uploads: list[dict[str, str]] = []
+    placements: list[tuple[Path, Path]] = []
     for r, p in zip(rendered, products, strict=True):
-        urls = _print_files(r, base_url, images_dir)
-        keep.update(u.rsplit("/", 1)[-1] for u in urls.values())
-        for kind, payload in (("printify", printify_payload(p, commerce, urls)),
-                              ("printful", printful_payload(p, commerce, urls))):
-            name = f"{p.handle}.json"
+        files = pod.print_files(r, base_url)
+        for pf, src in files.values():
+            keep.add(pf.name)
+            placements.append((src, images_dir / pf.name))
+        only = {cw: pf for cw, (pf, _) in files.items()}
+        made = {}
+        if ify_cat is not None:
+            ify_uploads += [{"file_name": pf.name, "url": pf.url} for pf in only.values()]
+            made["printify"] = pod.printify_payload(p, commerce, only, ify_cat, ify_up)
+        if ful_cat is not None:
+            made["printful"] = pod.printful_payload(p, commerce, only, ful_cat)
+            if len(p.variants) > 100:
+                report.notes.append(f"{p.handle}: {len(p.variants)} variants; Printful takes at "
+                                    "most 100 per sync product, trim [commerce].sizes or the "
+                                    "colourways' garments")
+        for kind, payload in made.items():
+            if payload is not None:
+                text = json.dumps(payload, indent=1, sort_keys=True, ensure_ascii=False) + "\n"
+                payloads[kind][f"{p.handle}.json"] = text.encode("utf-8")
+    atomic_write(out / "products.csv", shopify_csv(products, commerce, catalog.settings.shop.vendor))
+    for src, dst in placements:
+        _place(src, dst)
+    pod_names: dict[str, set[str]] = {"printify": set(), "printful": set()}
+    for kind, named in payloads.items():
+        for name, data in named.items():
+            atomic_write(out / kind / name, data)
             pod_names[kind].add(name)
-            text = json.dumps(payload, indent=1, sort_keys=True, ensure_ascii=False) + "\n"
-            atomic_write(out / kind / name, text.encode("utf-8"))
-        missing_ids += sum(1 for v in p.variants if f"{v.garment}/{v.size}" not in commerce.printful.variant_ids)
-        if len(p.variants) > 100:
-            report.notes.append(f"{p.handle}: {len(p.variants)} variants; Printful takes at most 100 "
-                                "per sync product, trim [commerce].sizes or the colourways' garments")
+    if ify_cat is not None:
+        text = json.dumps(sorted(ify_uploads, key=lambda u: u["file_name"]), indent=1) + "\n"
+        atomic_write(out / "printify" / "uploads.json", text.encode("utf-8"))
+        pod_names["printify"].add("uploads.json")
+        if ify_up is None:
+            report.notes.append("printify: upload the files listed in printify/uploads.json "
+                                "(POST /v1/uploads/images.json), save the responses and name them "
+                                "as [commerce.printify].uploads; the product payloads follow")
+    if ify_cat is None:
+        report.notes.append("printify: no payloads; save the provider's variants "
+                            "(GET /v1/catalog/blueprints/{id}/print_providers/{pid}/variants.json) "
+                            "and name the file as [commerce.printify].catalogue")
+    if ful_cat is None:
+        report.notes.append("printful: no payloads; save GET /products/{id} and "
+                            "GET /mockup-generator/printfiles/{id} and name them as "
+                            "[commerce.printful].catalogue and .printfiles")
     for kind, names in pod_names.items():
         _prune(out / kind, names)
     _prune(images_dir, keep)
@@ -163,10 +205,6 @@ def export(catalog: Catalog, renders: Path, out: Path, *, image_base_url: str | 
     if local_preview:
         report.notes.append("local preview: image cells point at files beside the CSV, which "
                             "Shopify cannot import; export again with --image-base-url https://...")
-    if missing_ids:
-        report.notes.append(f"{missing_ids} variant(s) have no catalogue variant id in the Printify/"
-                            "Printful payloads (null); add them under [commerce.printful.variant_ids] "
-                            "and [commerce.printify.variant_ids] as \"garment/size\" = id")
     if gallery:
         from teeprint.storefront import gallery as gallery_mod
 

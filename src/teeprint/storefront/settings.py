@@ -20,19 +20,30 @@ class _Model(BaseModel):
 
 
 class PrintifySettings(_Model):
-    """Printify catalogue ids: blueprint 12 is the Bella+Canvas 3001; variants per provider."""
+    """Printify: blueprint 12 is the Bella+Canvas 3001; the provider's saved catalogue gives the
+    variant ids and the front area, the saved upload responses the image ids."""
 
-    blueprint_id: int = 12
-    print_provider_id: int | None = None
-    #: ``"garment-id/size"`` -> Printify variant id (from the provider's variants endpoint).
-    variant_ids: dict[str, int] = Field(default_factory=dict)
+    blueprint_id: int = Field(default=12, ge=1)
+    print_provider_id: int | None = Field(default=None, ge=1)
+    #: Saved ``GET /v1/catalog/blueprints/{id}/print_providers/{pid}/variants.json`` (path
+    #: relative to shop.toml).  Without it no Printify payloads are written.
+    catalogue: str = ""
+    #: Saved ``POST /v1/uploads/images.json`` responses (a list of {id, file_name}).
+    uploads: str = ""
+    #: Garment id -> the catalogue's colour name, where they differ.
+    colors: dict[str, str] = Field(default_factory=dict)
 
 
 class PrintfulSettings(_Model):
-    """Printful catalogue ids: product 71 is the Bella+Canvas 3001 Unisex Staple T-Shirt."""
+    """Printful: product 71 is the Bella+Canvas 3001 Unisex Staple T-Shirt."""
 
-    product_id: int = 71
-    variant_ids: dict[str, int] = Field(default_factory=dict)
+    product_id: int = Field(default=71, ge=1)
+    #: Saved ``GET /products/{product_id}`` (variant ids by colour and size).
+    catalogue: str = ""
+    #: Saved ``GET /mockup-generator/printfiles/{product_id}`` (the front area's pixels and dpi).
+    printfiles: str = ""
+    #: Garment id -> the catalogue's colour name, where they differ.
+    colors: dict[str, str] = Field(default_factory=dict)
 
 
 class Market(_Model):
