@@ -203,6 +203,8 @@ def test_search_reads_every_field_a_buyer_types_and_cards_sell_the_tee(gallery, 
                        " return [c.getAttribute('role'), c.getAttribute('aria-live'), c.textContent]; })()")
     assert count == ["status", "polite", "0 of 3 plates"]
     assert browser.js("document.querySelectorAll('main').length") == 1
+    notes = browser.js("Array.from(document.querySelectorAll('.family-note')).map(n => n.textContent)")
+    assert len(notes) == 3 and notes[0].startswith("Why models generalise")
     _search(browser, "")
     cards = browser.js("""Array.from(document.querySelectorAll('.card')).map(c => {
         const buy = c.querySelector('a.buy'); const shirt = buy && buy.querySelector('img.shirt');

@@ -35,8 +35,10 @@ def test_pages_cover_index_and_one_per_specimen(root):
     index = pages[1]
     # The index is by family, in catalogue order, and its page numbers are right.
     assert index.index("LEARNING THEORY") < index.index("OPTIMISATION") < index.index("REGULARISATION")
+    # Each family heading carries the family's statement.
+    assert "Why models generalise" in index and "Everything added to make a fit" in index
     for slug_name, page in (("Double descent", 3), ("Night descent", 4), ("Ridge echo", 5)):
-        line = next(ln for ln in index.splitlines() if slug_name in ln)
+        line = next(ln for ln in index.splitlines() if f"{slug_name} ·" in ln)
         assert line.rstrip().endswith(str(page)), line
         assert slug_name in pages[page - 1]
     assert "Belkin" in pages[2] and "PROVENANCE" in pages[2] and "seed 0" in pages[2]

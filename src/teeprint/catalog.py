@@ -55,6 +55,51 @@ FAMILIES: dict[str, str] = {
     "systems": "Systems & efficiency",
 }
 
+#: What each family holds and why a contested concept sits where it does (shown by `list`, the
+#: gallery and the lookbook at each family's head).  A phenomenon lives where it was found, a
+#: method with its kind of method, a failure without a home among the pathologies.
+FAMILY_STATEMENTS: dict[str, str] = {
+    "learning-theory": "Why models generalise, and when they do not: capacity, bounds, the "
+    "geometry of interpolation. Double descent and grokking live here, where they were found, "
+    "not under optimisation.",
+    "optimisation": "How parameters move: optimisers on closed-form landscapes and the dynamics "
+    "of training. Edge of stability and the catapult are properties of the step size, so they "
+    "sit here rather than in learning theory.",
+    "regularisation": "Everything added to make a fit prefer the simpler answer: penalties, "
+    "noise, early stopping, pruning. A method that fixes a pathology stays with its kind of "
+    "method.",
+    "architectures": "The building blocks: layers, attention, normalisation, positional codes, "
+    "each drawn from the arithmetic it performs. Circuits found inside trained blocks belong to "
+    "interpretability.",
+    "representations": "The geometry of what a model has learned: embeddings, directions, "
+    "collapse, the shapes of feature spaces. Geometry without a mechanistic claim sits here.",
+    "probabilistic": "Models as distributions: Bayesian updating, sampling, variational "
+    "inference, Gaussian processes; uncertainty drawn as uncertainty.",
+    "classical": "Algorithms that predate deep learning and still run the world: trees, "
+    "margins, kernels, clustering, dynamic programming.",
+    "generative": "Models that make new samples: diffusion, flows, autoencoders, adversarial "
+    "games, and how each can collapse. Mode, posterior and model collapse are drawn with the "
+    "generators they strike.",
+    "language-models": "Phenomena of models trained on text: scaling, decoding, in-context "
+    "learning, alignment training. RLHF and DPO are training methods and sit here; their "
+    "failure theories sit under robustness.",
+    "reinforcement": "Learning from reward: bandits, value functions, policies, exploration, "
+    "on gridworlds and chains small enough to solve exactly.",
+    "interpretability": "Reading mechanisms out of weights and activations: superposition, "
+    "circuits, probes, dictionaries. Mechanistic interpretability is its core, not a family of "
+    "its own: a toy model whose mechanism is read off counts here.",
+    "pathologies": "Failure modes with no home family: dead units, vanishing gradients, "
+    "forgetting, instability. A collapse found in a generator stays with the generators.",
+    "evaluation": "How models are measured and how measurement misleads: metrics, curves, "
+    "calibration, leakage, benchmarks.",
+    "paradigms": "Ways of setting up learning: self-supervised, semi-supervised, transfer, "
+    "meta-, continual and federated learning, each with a computed toy.",
+    "robustness": "Safety, privacy and fairness in one room: adversarial examples, shifts, "
+    "differential privacy, fairness trade-offs, and the theories of how objectives fail.",
+    "systems": "The arithmetic of running models: numbers formats, memory, parallelism, "
+    "kernels and caches, drawn from exact counts.",
+}
+
 Family = Literal[
     "learning-theory", "optimisation", "regularisation", "architectures", "representations",
     "probabilistic", "classical", "generative", "language-models", "reinforcement",

@@ -152,25 +152,38 @@ def list_(
         specs = catalog().specimens(family=family, search=search)
         if as_json:
             typer.echo(json.dumps([{"slug": s.slug, "name": s.name, "family": s.family,
-                                    "plate": s.plate, "honesty": s.honesty} for s in specs],
-                                  indent=1, ensure_ascii=False))
+                                    "family_name": FAMILIES[s.family], "plate": s.plate,
+                                    "honesty": s.honesty, "latin_title": s.latin_title}
+                                   for s in specs], indent=1, ensure_ascii=False))
+            return
+        if not specs:
+            info("no specimen matches")
+            return
+        if not sys.stdout.isatty():
+            # A pipe gets plain tab-separated lines, never cut: plate, slug, family, name, title.
+            for s in specs:
+                typer.echo("\t".join((str(s.plate), s.slug, s.family, s.name, s.latin_title,
+                                      s.honesty)))
             return
         from rich.console import Console
         from rich.table import Table
+        from rich.text import Text
+
+        from teeprint.catalog import FAMILY_STATEMENTS
 
         console = Console(highlight=False)
         for fam_id, fam_name in FAMILIES.items():
             members = [s for s in specs if s.family == fam_id]
             if not members:
                 continue
-            table = Table(title=f"{fam_name}  [{fam_id}]", title_justify="left", expand=False)
+            table = Table(title=Text(f"{fam_name}  [{fam_id}]  {len(members)} plates"),
+                          caption=Text(FAMILY_STATEMENTS[fam_id]), title_justify="left",
+                          caption_justify="left", expand=False)
             for col in ("plate", "slug", "name", "latin title", "figure"):
-                table.add_column(col)
+                table.add_column(col, no_wrap=col in ("plate", "slug", "figure"), overflow="fold")
             for s in members:
                 table.add_row(str(s.plate), s.slug, s.name, s.latin_title, s.honesty)
-            console.print(table)
-        if not specs:
-            info("no specimen matches")
+            console.print(table, markup=False)
 
 
 @app.command()

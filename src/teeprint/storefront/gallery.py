@@ -128,7 +128,7 @@ class Shelf:
 
 def _index(catalog: Catalog, products: Sequence[Product], thumbs: dict[str, str],
            shelves: dict[str, Shelf]) -> str:
-    from teeprint.catalog import FAMILIES, roman
+    from teeprint.catalog import FAMILIES, FAMILY_STATEMENTS, roman
 
     shop = catalog.settings.shop
     present = [f for f in FAMILIES if any(p.spec.family == f for p in products)]
@@ -152,6 +152,7 @@ def _index(catalog: Catalog, products: Sequence[Product], thumbs: dict[str, str]
         members = [p for p in products if p.spec.family == fam]
         parts.append(f"<section class=\"family\" data-family=\"{fam}\"><h2>{_e(FAMILIES[fam])}"
                      f"<small>{len(members)} plate{'s' if len(members) != 1 else ''}</small></h2>"
+                     f"<p class=\"family-note\">{_e(FAMILY_STATEMENTS[fam])}</p>"
                      "<ul class=\"plates\">\n")
         for p in members:
             s = p.spec

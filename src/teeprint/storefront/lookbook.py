@@ -18,7 +18,7 @@ from __future__ import annotations
 import hashlib
 import io
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -271,9 +271,11 @@ def _markup(text: str, fonts: Fonts, role: str) -> str:
     return "".join(out)
 
 
-def _index_lines(products: Sequence[Product], first_page: int) -> list[IndexRow]:
-    """(kind, left, right, page) rows: family headings, then plates with their page number."""
-    from teeprint.catalog import FAMILIES, roman
+def _index_lines(products: Sequence[Product], first_page: int,
+                 wrap: Callable[[str], list[str]] | None = None) -> list[IndexRow]:
+    """(kind, left, right, page) rows: family headings with the family's statement (wrapped
+    by ``wrap`` into note rows), then plates with their page number."""
+    from teeprint.catalog import FAMILIES, FAMILY_STATEMENTS, roman
 
     rows: list[IndexRow] = []
     pages = {p.spec.slug: first_page + i for i, p in enumerate(products)}
@@ -282,6 +284,8 @@ def _index_lines(products: Sequence[Product], first_page: int) -> list[IndexRow]
         if not members:
             continue
         rows.append(("family", fam_name, "", 0))
+        if wrap is not None:
+            rows += [("note", line, "", 0) for line in wrap(FAMILY_STATEMENTS[fam])]
         for p in members:
             rows.append(("plate", f"{roman(p.spec.plate)}", f"{p.spec.name} · {p.spec.latin_title}",
                          pages[p.spec.slug]))
@@ -293,6 +297,8 @@ INDEX_TOP_PT = PAGE_H_PT - 118
 INDEX_BOTTOM_PT = 62.0
 FAMILY_ROW_PT = 23.0
 PLATE_ROW_PT = 15.5
+NOTE_ROW_PT = 11.5
+NOTE_PT = 8.6
 
 IndexRow = tuple[str, str, str, int]
 
@@ -303,19 +309,26 @@ def paginate_index(rows: Sequence[IndexRow]) -> list[list[IndexRow]]:
     pages: list[list[IndexRow]] = [[]]
     y = INDEX_TOP_PT
     family = ""
-    for row in rows:
+    height = {"family": FAMILY_ROW_PT, "plate": PLATE_ROW_PT, "note": NOTE_ROW_PT}
+    for i, row in enumerate(rows):
         kind = row[0]
-        need = FAMILY_ROW_PT + PLATE_ROW_PT if kind == "family" else PLATE_ROW_PT
+        need = height[kind]
         if kind == "family":
             family = row[1]
-        if y - need < INDEX_BOTTOM_PT and pages[-1]:
+            # A heading keeps its statement and first plate on its page.
+            j = i + 1
+            while j < len(rows) and rows[j][0] == "note":
+                need += NOTE_ROW_PT
+                j += 1
+            need += PLATE_ROW_PT
+        if y - need < INDEX_BOTTOM_PT and pages[-1] and kind != "note":
             pages.append([])
             y = INDEX_TOP_PT
             if kind == "plate":
                 pages[-1].append(("family", f"{family} (cont.)", "", 0))
                 y -= FAMILY_ROW_PT
         pages[-1].append(row)
-        y -= FAMILY_ROW_PT if kind == "family" else PLATE_ROW_PT
+        y -= height[kind]
     return pages
 
 
@@ -380,7 +393,13 @@ def _render(catalog: Catalog, products: Sequence[Product]) -> bytes:
     fonts = register_fonts(catalog, "".join(_texts(catalog, products)))
     st = _styles(fonts, ink)
     ordered = _order(products)
-    index_pages = len(paginate_index(_index_lines(ordered, 0)))
+    from reportlab.lib.utils import simpleSplit
+
+    def wrap(text: str) -> list[str]:
+        lines: list[str] = simpleSplit(text, fonts["serif-italic"], NOTE_PT, PAGE_W_PT - 2 * MARGIN_PT)
+        return lines
+
+    index_pages = len(paginate_index(_index_lines(ordered, 0, wrap)))
     first_plate_page = 2 + index_pages
     buf = io.BytesIO()
     c = canvas.Canvas(buf, pagesize=(PAGE_W_PT, PAGE_H_PT), invariant=1, pageCompression=1,
@@ -422,7 +441,7 @@ def _render(catalog: Catalog, products: Sequence[Product]) -> bytes:
     # Index by family: every row links to its plate's page.
     c.bookmarkPage("index")
     c.addOutlineEntry("Index", "index", level=0)
-    for page_no, page_rows in enumerate(paginate_index(_index_lines(ordered, first_plate_page))):
+    for page_no, page_rows in enumerate(paginate_index(_index_lines(ordered, first_plate_page, wrap))):
         _paper(c, ink)
         c.setFillColor(HexColor(accent))
         _tracked(c, "INDEX" if page_no == 0 else "INDEX (CONT.)", fonts, "display", 16,
@@ -430,6 +449,11 @@ def _render(catalog: Catalog, products: Sequence[Product]) -> bytes:
         y = INDEX_TOP_PT
         for kind, left, right, page in page_rows:
             c.setFillColor(HexColor(ink))
+            if kind == "note":
+                c.setFillColor(HexColor(ink))
+                _draw(c, MARGIN_PT, y, left, fonts, "serif-italic", NOTE_PT)
+                y -= NOTE_ROW_PT
+                continue
             if kind == "family":
                 y -= 6
                 _draw(c, MARGIN_PT, y, left.upper(), fonts, "display", 10.5)
