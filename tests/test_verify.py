@@ -32,6 +32,8 @@ ARR = {"x": np.arange(1.0, 11.0), "y": np.array([5, 3, 1, 2, 9, 4, 3, 2, 1, 0.5]
     ("isclose(slope(x, 2 * x + 1), 2)", True, None),
     ("not increasing(y)", True, None),
     ("rank(m) == 2", True, 2.0),
+    ("max(x[y > 2]) == 7", True, 7.0),
+    ("all(y[x >= 9] < 2)", True, None),
 ])
 def test_claims_evaluate_and_report_what_they_measured(check, holds, measured):
     out = evaluate(check, ARR)
@@ -49,7 +51,8 @@ def test_anything_outside_the_vocabulary_is_refused_before_evaluation(check):
         parse(check)
 
 
-@pytest.mark.parametrize("check", ["y > 2", "missing > 1", "x[0.5] > 0", "2 ** 999 > 1"])
+@pytest.mark.parametrize("check", ["y > 2", "missing > 1", "x[0.5] > 0", "2 ** 999 > 1",
+                                   "all(m + x > 0)", "all(m < x)", "x[99] > 0", "x[m > 1] > 0"])
 def test_malformed_checks_are_errors_not_verdicts(check):
     with pytest.raises(ClaimError):
         evaluate(check, ARR)

@@ -103,8 +103,12 @@ def compose(spec: Specimen, figure: list[Shape], data: FigureData, settings: Set
     for i, line in enumerate(lines[:4]):
         shapes.append(ts.line(line, "serif", cap_size, cx, 1072 + i * cap_size * 1.3, anchor="middle"))
     prov = data.provenance
+    note = HONESTY_NOTE[spec.honesty]
+    # A method that already says how the figure was made ("hand-wired mechanism, not trained")
+    # is not prefixed with the same words again.
+    said = note.split(",")[-1].strip().lower() in spec.method.lower()
     provenance = (f"SEED {prov.seed} · {caps(spec.reference.short())} · "
-                  f"{HONESTY_NOTE[spec.honesty].upper()}: {caps(spec.method)}")
+                  + (caps(spec.method) if said else f"{note.upper()}: {caps(spec.method)}"))
     size = _fit(ts, provenance, "mono", 12.5, text_w, 0.02, min_pt=11.0)
     prov_lines = [provenance] if ts.measure(provenance, "mono", size, 0.02) <= text_w else \
         ts.wrap(provenance, "mono", size, text_w)

@@ -11,8 +11,8 @@ What a check may contain:
 * arithmetic ``+ - * / // % **`` and unary ``-``, elementwise on arrays (numpy rules);
 * comparisons, chained (``0.9 < x < 1.1``), elementwise on arrays; ``and``, ``or``, ``not``;
   a ``x if c else y`` conditional;
-* subscripts with integers, slices and expressions: ``x[-1]``, ``x[2:5]``, ``m[:, 0]``,
-  ``n_features[argmax(test_error)]``;
+* subscripts with integers, slices, expressions and masks: ``x[-1]``, ``x[2:5]``, ``m[:, 0]``,
+  ``n_features[argmax(test_error)]``, ``x[y > 0]``;
 * the functions of :data:`FUNCTIONS` (each documented there, and in the README).
 
 A check must come out as a single truth value (use ``all``/``any``/``frac`` on arrays).  The
@@ -268,7 +268,11 @@ def evaluate(check: str, arrays: dict[str, Any]) -> Outcome:
             if isinstance(node.op, ast.Pow) and np.any(np.abs(_arr(right)) > 64):
                 msg = f"check {check!r}: exponent too large"
                 raise ClaimError(msg)
-            out = _BINOPS[type(node.op)](_num(left), _num(right))
+            try:
+                out = _BINOPS[type(node.op)](_num(left), _num(right))
+            except (ValueError, TypeError) as exc:
+                msg = f"check {check!r}: {ast.unparse(node)}: {exc}"
+                raise ClaimError(msg) from None
             if np.size(out) > _MAX_ELEMENTS:
                 msg = f"check {check!r}: result too large"
                 raise ClaimError(msg)
@@ -295,7 +299,11 @@ def evaluate(check: str, arrays: dict[str, Any]) -> Outcome:
             result: Any = True
             for op, comp in zip(node.ops, node.comparators, strict=True):
                 right = ev(comp)
-                step = _CMPOPS[type(op)](_num(left), _num(right))
+                try:
+                    step = _CMPOPS[type(op)](_num(left), _num(right))
+                except (ValueError, TypeError) as exc:
+                    msg = f"check {check!r}: {ast.unparse(node)}: {exc}"
+                    raise ClaimError(msg) from None
                 result = np.logical_and(result, step)
                 left = right
             return result
@@ -303,7 +311,12 @@ def evaluate(check: str, arrays: dict[str, Any]) -> Outcome:
             return ev(node.body) if _truth(ev(node.test), check) else ev(node.orelse)
         if isinstance(node, ast.Subscript):
             base = np.asarray(ev(node.value))
-            return base[_index(node.slice)]
+            index = _index(node.slice)
+            try:
+                return base[index]
+            except (IndexError, ValueError) as exc:
+                msg = f"check {check!r}: {ast.unparse(node)}: {exc}"
+                raise ClaimError(msg) from None
         if isinstance(node, ast.Call):
             fname = node.func.id if isinstance(node.func, ast.Name) else ""  # parse() checked
             func = FUNCTIONS[fname][0]
@@ -323,7 +336,10 @@ def evaluate(check: str, arrays: dict[str, Any]) -> Outcome:
             return slice(*parts)
         if isinstance(node, ast.Tuple):
             return tuple(_index(e) for e in node.elts)
-        return _int(ev(node))
+        value = ev(node)
+        if isinstance(value, np.ndarray) and value.dtype == bool:
+            return value  # a mask: x[x > 2.5] keeps the elements where it is true
+        return _int(value)
 
     def _int(v: Any) -> int:
         f = float(np.asarray(v).ravel()[0]) if np.size(v) == 1 else math.nan
