@@ -60,6 +60,11 @@ BUILTIN_MODULES = (
     "teeprint.recipes.gridworlds",
     "teeprint.recipes.warps",
     "teeprint.recipes.tokens",
+    "teeprint.recipes.reinforcement",
+    "teeprint.recipes.evaluation",
+    "teeprint.recipes.paradigms",
+    "teeprint.recipes.robustness",
+    "teeprint.recipes.systems",
 )
 
 

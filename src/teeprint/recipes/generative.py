@@ -301,3 +301,87 @@ def model_collapse(p: ModelCollapseParams, rng: np.random.Generator) -> Arrays:
         "expected_log_drift": float(np.mean(np.diff(log_sigma_mean))),
         "n": p.n,
     }
+
+
+# -- a one-dimensional GAN ----------------------------------------------------------------------
+
+
+class Gan1dParams(Params):
+    """A Gaussian generator x = a z + b against a logistic discriminator on (x^2, x, 1)."""
+
+    steps: int = Field(2000, ge=100, le=10000)
+    batch: int = Field(64, ge=8, le=1024)
+    lr_generator: float = Field(0.02, gt=0.0, le=1.0)
+    lr_discriminator: float = Field(0.05, gt=0.0, le=1.0)
+    beta1: float = Field(0.5, ge=0.0, lt=1.0)
+    data_mean: float = Field(2.0, ge=-10.0, le=10.0)
+    data_sd: float = Field(0.5, gt=0.0, le=5.0)
+    start_mean: float = Field(-1.0, ge=-10.0, le=10.0)
+    start_sd: float = Field(1.0, gt=0.0, le=5.0)
+    rows: int = Field(17, ge=3, le=60)
+    window: int = Field(500, ge=10, le=5000, description="last steps summarised by the claims")
+    x_min: float = Field(-4.0, ge=-20.0, lt=0.0)
+    x_max: float = Field(5.0, gt=0.0, le=20.0)
+    grid: int = Field(451, ge=50, le=4001)
+
+
+@recipe("gan-1d", Gan1dParams)
+def gan_1d(p: Gan1dParams, rng: np.random.Generator) -> Arrays:
+    """Goodfellow et al. (2014) in one dimension, trained by alternating Adam steps.
+
+    The discriminator is logistic regression on (x^2, x, 1), rich enough to hold the exact
+    log-ratio of two Gaussians; the generator takes the non-saturating loss -log D(G(z)).  Its
+    mean finds the data's quickly; its spread keeps swinging, now collapsing towards a point,
+    now overshooting, because the two players chase each other rather than settle.
+    """
+    a, b = p.start_sd, p.start_mean
+    w = np.zeros(3)
+    real = p.data_mean + p.data_sd * rng.normal(size=(p.steps, p.batch))
+    noise = rng.normal(size=(p.steps, p.batch))
+    mg, vg, md, vd = np.zeros(2), np.zeros(2), np.zeros(3), np.zeros(3)
+    b1, b2 = p.beta1, 0.999
+    hist = np.empty((p.steps + 1, 2))
+    hist[0] = b, abs(a)
+    ones = np.ones(p.batch)
+    for t in range(1, p.steps + 1):
+        xr, z = real[t - 1], noise[t - 1]
+        xf = a * z + b
+        fr = np.stack([xr * xr / 4, xr / 2, ones])
+        ff = np.stack([xf * xf / 4, xf / 2, ones])
+        sr = 1 / (1 + np.exp(-(w @ fr)))
+        sf = 1 / (1 + np.exp(-(w @ ff)))
+        gd = -(fr @ (1 - sr)) / p.batch + (ff @ sf) / p.batch  # -log D(real) - log(1 - D(fake))
+        md = b1 * md + (1 - b1) * gd
+        vd = b2 * vd + (1 - b2) * gd * gd
+        w = w - p.lr_discriminator * (md / (1 - b1**t)) / (np.sqrt(vd / (1 - b2**t)) + 1e-8)
+        sf = 1 / (1 + np.exp(-(w @ ff)))
+        gx = -(1 - sf) * (w[0] * xf / 2 + w[1] / 2)  # d/dx of -log D(x) at the fakes
+        gg = np.array([gx @ z, gx.sum()]) / p.batch
+        mg = b1 * mg + (1 - b1) * gg
+        vg = b2 * vg + (1 - b2) * gg * gg
+        step = p.lr_generator * (mg / (1 - b1**t)) / (np.sqrt(vg / (1 - b2**t)) + 1e-8)
+        a, b = a - step[0], b - step[1]
+        hist[t] = b, abs(a)
+    shown = np.unique(np.round(np.linspace(0, p.steps, p.rows)).astype(int))
+    grid = np.linspace(p.x_min, p.x_max, p.grid)
+    means, sds = hist[shown, 0], np.maximum(hist[shown, 1], 1e-3)
+    # A uniform grid plus points around every shown fit, so a narrow spike keeps its shape.
+    local = (means[:, None] + sds[:, None] * np.linspace(-4.0, 4.0, 33)[None, :]).ravel()
+    grid = np.unique(np.round(np.concatenate([grid, local[(local > p.x_min) & (local < p.x_max)]]), 9))
+    zz = (grid[None, :] - means[:, None]) / sds[:, None]
+    density = np.exp(-0.5 * zz**2) / (np.sqrt(2 * np.pi) * sds[:, None])
+    data = np.exp(-0.5 * ((grid - p.data_mean) / p.data_sd) ** 2) / (np.sqrt(2 * np.pi) * p.data_sd)
+    last = hist[-p.window:]
+    return {
+        "x": grid, "density": density, "data": data, "step": shown.astype(float),
+        "shown_mean": means, "shown_sd": hist[shown, 1], "mean_path": hist[:, 0], "sd_path": hist[:, 1],
+        "window_mean": float(last[:, 0].mean()), "window_sd_min": float(last[:, 1].min()),
+        "window_sd_max": float(last[:, 1].max()), "data_mean": p.data_mean, "data_sd": p.data_sd,
+        "start_mean": p.start_mean,
+    }
+
+
+# The family's other engines live in their own modules; importing them here registers them.
+from teeprint.recipes import gen_curves as _gen_curves  # noqa: E402, F401
+from teeprint.recipes import gen_matrices as _gen_matrices  # noqa: E402, F401
+from teeprint.recipes import gen_sweeps as _gen_sweeps  # noqa: E402, F401

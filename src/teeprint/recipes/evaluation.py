@@ -1,0 +1,3 @@
+"""Data, evaluation and metrics: scorers, curves (ROC, precision-recall, reliability), calibration, leakage and benchmark pitfalls."""
+
+from __future__ import annotations
