@@ -66,6 +66,14 @@ def test_the_parser_never_raises_anything_but_claim_errors(text):
         pass
 
 
+def test_arrays_of_names_can_be_counted_but_not_compared():
+    words = {"tokens": ["the", "cat", "sat"]}
+    assert evaluate("len(tokens) == 3", words).holds
+    for check in ("tokens > 1", "max(tokens) > 0", "tokens[0] + 1 > 0"):
+        with pytest.raises(ClaimError):
+            evaluate(check, words)
+
+
 def test_names_lists_the_arrays_a_check_reads():
     assert names("abs(x[argmax(y)] / n - 1) < pi") == {"x", "y", "n"}
 

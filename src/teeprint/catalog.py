@@ -124,7 +124,7 @@ class Reference(_Model):
     """Where the figure comes from: authors, year, venue (and optionally the paper's title)."""
 
     authors: str = Field(min_length=1)
-    year: int = Field(ge=1900, le=2100)
+    year: int = Field(ge=1600, le=2100)
     venue: str = Field(min_length=1)
     title: str = ""
 

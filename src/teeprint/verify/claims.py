@@ -259,8 +259,12 @@ def evaluate(check: str, arrays: dict[str, Any]) -> Outcome:
                        f"arrays: {', '.join(sorted(arrays))}")
                 raise ClaimError(msg)
             value = arrays[node.id]
-            return value if isinstance(value, str) else np.asarray(value, dtype=float) \
-                if not np.isscalar(value) else value
+            if isinstance(value, str) or np.isscalar(value):
+                return value
+            arr = np.asarray(value)
+            if arr.dtype.kind in "USO":  # names, labels: only len() and size() apply
+                return arr
+            return arr.astype(float)
         if isinstance(node, (ast.List, ast.Tuple)):
             return np.asarray([ev(e) for e in node.elts], dtype=float)
         if isinstance(node, ast.BinOp):
