@@ -68,6 +68,7 @@ class RidgeParams(Params):
     x_max: float | None = None
     x_label: str = ""
     row_values: str | None = None
+    row_names: tuple[str, ...] = Field((), max_length=40, description="fixed left labels, one per row")
     row_format: str = Field("{}", max_length=40)
     row_title: str = Field("", max_length=40)
     right_values: str | None = None
@@ -233,6 +234,11 @@ def density_ridges(data: FigureData, p: RidgeParams, ctx: MotifContext) -> list[
         return [_fmt(template, float(v)) for v in vals]
 
     left = labels(p.row_values, p.row_format, "row_values")
+    if p.row_names:
+        if len(p.row_names) != n_rows:
+            msg = f"motif param 'row_names' has {len(p.row_names)} names for {n_rows} rows"
+            raise TeeprintError(msg)
+        left = list(p.row_names)
     right = labels(p.right_values, p.right_format, "right_values")
     lw = max([ts.measure(s, "mono", TICK_PT) for s in left]
              + [ts.measure(p.row_title, "mono", TICK_PT, 0.08), 0.0])
