@@ -114,15 +114,6 @@ def test_induction_head_attends_to_the_token_after_the_last_copy(figure):
     assert np.all(prev[np.arange(2, n), np.arange(1, n - 1)] > 0.95)
 
 
-def test_qk_ov_circuits_match_and_copy(figure):
-    d = figure("qk-ov-circuits")
-    for name in ("qk_circuit", "ov_circuit"):
-        m = np.asarray(d[name])
-        assert np.mean(m.argmax(axis=1) == np.arange(m.shape[0])) > 0.95, name
-    edges = np.asarray(d["circuit_edges"])
-    assert np.all(edges[:5] > 0.95) and np.all(edges[5:] < 0.05)
-
-
 def test_positional_encoding_is_the_closed_form(figure):
     from teeprint.recipes.architectures import shift_rotation
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 import zlib
+from collections.abc import Callable
 
 import numpy as np
 from pydantic import Field, field_validator, model_validator
@@ -177,4 +178,209 @@ def attention_qkv(p: AttentionParams, rng: np.random.Generator) -> Arrays:
         "output": pattern @ v,
         "same_word_earlier": same,
         "previous_position": np.eye(n, k=-1, dtype=bool),
+        "causal_mask": np.tril(np.ones((n, n))) if p.causal else np.ones((n, n)),
     }
+
+
+# -- activation functions (closed form) ----------------------------------------------------------
+
+
+def _phi(x: np.ndarray) -> np.ndarray:
+    """The standard normal CDF, via erf (exact to float precision)."""
+    from scipy.special import erf
+
+    return 0.5 * (1.0 + erf(x / math.sqrt(2.0)))
+
+
+_SELU_ALPHA = 1.6732632423543772
+_SELU_LAMBDA = 1.0507009873554805
+
+
+def _sigmoid(x: np.ndarray) -> np.ndarray:
+    return 1.0 / (1.0 + np.exp(-x))
+
+
+#: name -> (f, f') for the activation table; derivatives are exact, not finite differences.
+ACTIVATIONS: dict[str, tuple[Callable[[np.ndarray], np.ndarray], Callable[[np.ndarray], np.ndarray]]] = {
+    "relu": (lambda x: np.maximum(x, 0.0), lambda x: (x > 0).astype(float)),
+    "leaky_relu": (lambda x: np.where(x > 0, x, 0.01 * x), lambda x: np.where(x > 0, 1.0, 0.01)),
+    "elu": (lambda x: np.where(x > 0, x, np.expm1(np.minimum(x, 0.0))),
+            lambda x: np.where(x > 0, 1.0, np.exp(np.minimum(x, 0.0)))),
+    "selu": (lambda x: _SELU_LAMBDA * np.where(x > 0, x, _SELU_ALPHA * np.expm1(np.minimum(x, 0.0))),
+             lambda x: _SELU_LAMBDA * np.where(x > 0, 1.0, _SELU_ALPHA * np.exp(np.minimum(x, 0.0)))),
+    "gelu": (lambda x: x * _phi(x),
+             lambda x: _phi(x) + x * np.exp(-x * x / 2) / math.sqrt(2 * math.pi)),
+    "silu": (lambda x: x * _sigmoid(x),
+             lambda x: _sigmoid(x) * (1 + x * (1 - _sigmoid(x)))),
+    "softplus": (lambda x: np.logaddexp(0.0, x), _sigmoid),
+    "sigmoid": (_sigmoid, lambda x: _sigmoid(x) * (1 - _sigmoid(x))),
+    "tanh": (np.tanh, lambda x: 1 - np.tanh(x) ** 2),
+}
+
+
+class ActivationParams(Params):
+    """Which activations to tabulate, on which interval."""
+
+    functions: tuple[str, ...] = Field(("relu",), min_length=1, max_length=6)
+    x_min: float = Field(-4.0, ge=-20.0, le=0.0)
+    x_max: float = Field(4.0, ge=0.5, le=20.0)
+    points: int = Field(801, ge=51, le=4001)
+
+    @field_validator("functions")
+    @classmethod
+    def _known(cls, v: tuple[str, ...]) -> tuple[str, ...]:
+        bad = [f for f in v if f not in ACTIVATIONS]
+        if bad:
+            msg = f"unknown activation {bad[0]!r}; known: {', '.join(ACTIVATIONS)}"
+            raise ValueError(msg)
+        return v
+
+
+@recipe("activations", ActivationParams)
+def activations(p: ActivationParams, rng: np.random.Generator) -> Arrays:
+    """Activation functions and their exact derivatives on a grid (the generator is unused).
+
+    For each function ``f`` the arrays are ``f`` and ``d_f``, and the scalars ``f_min`` /
+    ``f_argmin`` (the lowest point on the grid: the dip of GELU and SiLU), ``f_zero_share``
+    (the share of N(0, 1) inputs the function maps to exactly zero or below 1e-12 in
+    magnitude, by quadrature on a fine grid) and ``f_at_minus_3``/``f_at_3``.
+    """
+    x = np.linspace(p.x_min, p.x_max, p.points)
+    out: Arrays = {"x": x}
+    z = np.linspace(-8.0, 8.0, 32001)
+    density = np.exp(-z * z / 2) / math.sqrt(2 * math.pi)
+    dz = z[1] - z[0]
+    for name in p.functions:
+        f, df = ACTIVATIONS[name]
+        y = f(x)
+        out[name] = y
+        out[f"d_{name}"] = df(x)
+        k = int(np.argmin(y))
+        out[f"{name}_min"] = float(y[k])
+        out[f"{name}_argmin"] = float(x[k])
+        out[f"{name}_zero_share"] = float(np.sum(density * (np.abs(f(z)) < 1e-12)) * dz)
+        fz = f(z)
+        out[f"{name}_mean_gauss"] = float(np.sum(density * fz) * dz)
+        out[f"{name}_var_gauss"] = float(np.sum(density * fz * fz) * dz - out[f"{name}_mean_gauss"] ** 2)
+    return out
+
+
+class MaxoutParams(Params):
+    """Maxout units approximating a convex target by the max of k tangent lines."""
+
+    pieces: tuple[int, ...] = Field((2, 3, 6), min_length=1, max_length=4)
+    x_max: float = Field(2.0, ge=0.5, le=10.0)
+    points: int = Field(801, ge=51, le=4001)
+
+    @field_validator("pieces")
+    @classmethod
+    def _range(cls, v: tuple[int, ...]) -> tuple[int, ...]:
+        if any(not 1 <= k <= 64 for k in v):
+            msg = "pieces must be between 1 and 64"
+            raise ValueError(msg)
+        return v
+
+
+@recipe("maxout", MaxoutParams)
+def maxout(p: MaxoutParams, rng: np.random.Generator) -> Arrays:
+    """Goodfellow et al. (2013): a maxout unit max_k (w_k x + b_k) is convex and piecewise
+    linear, so k tangents of x^2 at evenly spaced points approximate it from below; the worst
+    gap between neighbouring tangents is (spacing / 2)^2, shrinking as 1/k^2."""
+    x = np.linspace(-p.x_max, p.x_max, p.points)
+    out: Arrays = {"x": x, "target": x * x}
+    errors = []
+    for k in p.pieces:
+        t = np.linspace(-p.x_max, p.x_max, k) if k > 1 else np.zeros(1)
+        lines = 2 * t[None, :] * x[:, None] - (t * t)[None, :]  # tangent of x^2 at t
+        y = lines.max(axis=1)
+        out[f"maxout_{k}"] = y
+        err = float(np.max(x * x - y))
+        out[f"error_{k}"] = err
+        errors.append(err)
+    out["pieces"] = np.asarray(p.pieces, float)
+    out["max_error"] = np.asarray(errors)
+    return out
+
+
+class GateSurfaceParams(Params):
+    """A gated unit over a two-dimensional input (a, b)."""
+
+    gate: str = Field("silu", description="activation applied to a (see the activations table)")
+    extent: float = Field(3.0, ge=0.5, le=10.0)
+    grid: int = Field(121, ge=21, le=401)
+
+    @field_validator("gate")
+    @classmethod
+    def _known(cls, v: str) -> str:
+        if v not in ACTIVATIONS:
+            msg = f"unknown activation {v!r}; known: {', '.join(ACTIVATIONS)}"
+            raise ValueError(msg)
+        return v
+
+
+@recipe("gated-unit", GateSurfaceParams)
+def gated_unit(p: GateSurfaceParams, rng: np.random.Generator) -> Arrays:
+    """Dauphin et al. (2017), Shazeer (2020): GLU-style units multiply a gated branch by a
+    linear one, out = act(a) * b.  The surface over (a, b) is a saddle-like sheet whose zero
+    set is the line b = 0 plus where act(a) = 0; its sign flips with b."""
+    g = np.linspace(-p.extent, p.extent, p.grid)
+    a, b = np.meshgrid(g, g)  # rows: b, columns: a
+    f, _ = ACTIVATIONS[p.gate]
+    out = f(a) * b
+    zero_b = np.column_stack([g, np.zeros_like(g)])
+    return {"grid_x": g, "grid_y": g, "glu": out, "zero_line": zero_b, "gate_on_a": f(g), "extent": p.extent,
+            "glu_max": float(out.max()), "glu_min": float(out.min()),
+            "corner_ratio": float(abs(out[0, 0]) / abs(out[0, -1]))}
+
+
+class MomentMapParams(Params):
+    """Iterate the mean and variance of one layer's units through depth (closed form)."""
+
+    functions: tuple[str, ...] = Field(("selu", "relu", "tanh"), min_length=1, max_length=4)
+    starts: tuple[float, ...] = Field((0.25, 4.0), min_length=1, max_length=4, description="input variances")
+    layers: int = Field(12, ge=2, le=64)
+
+    @field_validator("functions")
+    @classmethod
+    def _known(cls, v: tuple[str, ...]) -> tuple[str, ...]:
+        return ActivationParams._known(v)
+
+    @field_validator("starts")
+    @classmethod
+    def _positive(cls, v: tuple[float, ...]) -> tuple[float, ...]:
+        if any(not 1e-3 <= s <= 100.0 for s in v):
+            msg = "starting variances must lie in 0.001..100"
+            raise ValueError(msg)
+        return v
+
+
+@recipe("moment-map", MomentMapParams)
+def moment_map(p: MomentMapParams, rng: np.random.Generator) -> Arrays:
+    """Klambauer et al. (2017): with weights of zero sum and unit sum of squares, a unit's
+    pre-activation is N(0, v) when its inputs have variance v, so the next layer's variance is
+    Var f(z), z ~ N(0, v).  Iterated by exact quadrature; SELU's map has the fixed point 1.
+
+    Arrays: ``layer`` (0..layers) and ``var_<f>_<i>`` for start i, ``mean_<f>_<i>`` alike.
+    """
+    z = np.linspace(-10.0, 10.0, 20001)
+    w = np.exp(-z * z / 2) / math.sqrt(2 * math.pi) * (z[1] - z[0])
+    out: Arrays = {"layer": np.arange(p.layers + 1), "starts": np.asarray(p.starts)}
+    for name in p.functions:
+        f, _ = ACTIVATIONS[name]
+        for i, v0 in enumerate(p.starts):
+            v = v0
+            means, vars_ = [0.0], [v0]
+            for _ in range(p.layers):
+                y = f(math.sqrt(v) * z)
+                m = float(np.sum(w * y))
+                v = float(np.sum(w * y * y) - m * m)
+                means.append(m)
+                vars_.append(v)
+            out[f"var_{name}_{i}"] = np.asarray(vars_)
+            out[f"mean_{name}_{i}"] = np.asarray(means)
+    return out
+
+
+# The second half of the family (sequence models, signals through depth) registers on import.
+from teeprint.recipes import arch_dynamics as _arch_dynamics  # noqa: E402, F401
+from teeprint.recipes import arch_planes as _arch_planes  # noqa: E402, F401

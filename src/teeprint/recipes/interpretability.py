@@ -266,6 +266,7 @@ def grokking(p: GrokkingParams, rng: np.random.Generator) -> Arrays:
         "frequency": np.arange(1, power.shape[0] + 1),
         "dominant_frequency": dominant + 1,
         "median_concentration": float(np.median(concentration)),
+        "neuron_count_by_frequency": np.bincount(dominant + 1, minlength=power.shape[0] + 1),
         "neurons_shown": shown,
         "neuron_weights": model["U"][:, shown].T,
         "neuron_waves": waves,
@@ -342,6 +343,8 @@ def superposition_phase_diagram(p: PhaseDiagramParams, rng: np.random.Generator)
         "antipodal_error": per_feature,
         "phase_names": list(PHASES),
         "superposed_share": float(np.mean(phase == 2)),
+        "frac_superposed": np.mean(phase == 2, axis=0),
+        "count_phase": np.array([np.count_nonzero(phase == k) for k in range(len(PHASES))]),
     }
 
 
@@ -481,6 +484,7 @@ def induction_heads(p: InductionParams, rng: np.random.Generator) -> Arrays:
         "attention": m["pattern_induction"],
         "previous_token_attention": m["pattern_prev"],
         "induction_target": target,
+        "causal_mask": np.tril(np.ones((n, n))),
         "induction_mass": float(mass.mean()),
         "induction_mass_by_position": mass,
         "target_mass": mass[None, :],
@@ -494,3 +498,193 @@ def induction_heads(p: InductionParams, rng: np.random.Generator) -> Arrays:
         "qk_diagonal_share": float(np.trace(qk) / np.abs(qk).sum()),
         "ov_diagonal_share": float(np.trace(ov) / np.abs(ov).sum()),
     }
+
+
+# -- QK and OV circuits of a trained one-layer attention model ----------------------------------
+
+
+class CircuitParams(Params):
+    """A skip-trigram task learned by a one-layer, one-head attention-only model."""
+
+    classes: int = Field(4, ge=2, le=6, description="cue tokens, one per class of content tokens")
+    per_class: int = Field(4, ge=2, le=6, description="content tokens in each class")
+    context: int = Field(6, ge=3, le=12, description="content tokens before the cue")
+    d_model: int = Field(16, ge=8, le=64)
+    d_head: int = Field(8, ge=4, le=32)
+    train: int = Field(512, ge=128, le=4096, description="training sequences (full batch)")
+    steps: int = Field(120, ge=20, le=2000)
+    lr: float = Field(0.05, ge=1e-4, le=0.3)
+
+
+def _skip_trigrams(p: CircuitParams, rng: np.random.Generator, count: int) -> tuple[np.ndarray, np.ndarray]:
+    """Sequences of content tokens then a cue; exactly one content token is of the cue's class.
+
+    Token ids: cues 0..classes-1, content classes*(1 + c) ... (class c holds per_class ids).
+    The answer is the *next* member of that class (cyclically): the head must find the member
+    (QK: cue -> class) and write a different token than it read (OV: a shift within the class).
+    """
+    k, m, L = p.classes, p.per_class, p.context
+    cue = rng.integers(0, k, count)
+    member = rng.integers(0, m, count)
+    seq = np.empty((count, L + 1), int)
+    others = (cue[:, None] + rng.integers(1, k, (count, L))) % k  # classes other than the cue's
+    seq[:, :L] = k + others * m + rng.integers(0, m, (count, L))
+    slot = rng.integers(0, L, count)
+    seq[np.arange(count), slot] = k + cue * m + member
+    seq[:, L] = cue
+    target = cue * m + (member + 1) % m  # index into the content vocabulary
+    return seq, target
+
+
+def circuit_loss_and_grads(params: dict[str, np.ndarray], seq: np.ndarray,
+                           target: np.ndarray) -> tuple[float, dict[str, np.ndarray]]:
+    """Cross-entropy at the cue (last) position and its exact hand-written gradients.
+
+    h = E[cue] + sum_j a_j E[x_j] W_V W_O ;  logits = h U ;  a = softmax(q K^T / sqrt(d_head)),
+    q = E[cue] W_Q, K = E[x] W_K over every position (the cue included).
+    """
+    e, wq, wk, wv, wo, u = (params[n] for n in ("E", "WQ", "WK", "WV", "WO", "U"))
+    b, n_pos = seq.shape
+    d, dh = wq.shape
+    scale = 1.0 / math.sqrt(dh)
+    rows = np.arange(b)
+    x = e[seq]  # (b, n, d)
+    xc = x[:, -1]
+    q = xc @ wq
+    kk = x @ wk
+    v = x @ wv
+    s = (kk * q[:, None, :]).sum(axis=2) * scale
+    s -= s.max(axis=1, keepdims=True)
+    a = np.exp(s)
+    a /= a.sum(axis=1, keepdims=True)
+    z = (a[:, :, None] * v).sum(axis=1)
+    h = xc + z @ wo
+    logits = h @ u
+    logits -= logits.max(axis=1, keepdims=True)
+    prob = np.exp(logits)
+    prob /= prob.sum(axis=1, keepdims=True)
+    loss = float(-np.mean(np.log(prob[rows, target] + 1e-300)))
+    dlog = prob.copy()
+    dlog[rows, target] -= 1.0
+    dlog /= b
+    grads = {"U": h.T @ dlog}
+    dh_ = dlog @ u.T
+    grads["WO"] = z.T @ dh_
+    dz = dh_ @ wo.T
+    dv = a[:, :, None] * dz[:, None, :]
+    da = (v * dz[:, None, :]).sum(axis=2)
+    ds = a * (da - np.sum(a * da, axis=1, keepdims=True)) * scale
+    dq = (ds[:, :, None] * kk).sum(axis=1)
+    dk = ds[:, :, None] * q[:, None, :]
+    grads["WQ"] = xc.T @ dq
+    xf = x.reshape(b * n_pos, d)
+    grads["WK"] = xf.T @ dk.reshape(b * n_pos, dh)
+    grads["WV"] = xf.T @ dv.reshape(b * n_pos, dh)
+    dx = dk @ wk.T + dv @ wv.T
+    dx[:, -1] += dh_ + dq @ wq.T
+    flat = np.zeros((b * n_pos, e.shape[0]))  # token one-hots scatter the embedding gradient
+    flat[np.arange(b * n_pos), seq.ravel()] = 1.0
+    grads["E"] = flat.T @ dx.reshape(b * n_pos, d)
+    return loss, grads
+
+
+def init_circuit_model(p: CircuitParams, rng: np.random.Generator) -> dict[str, np.ndarray]:
+    """Gaussian weights scaled by fan-in."""
+    k, m = p.classes, p.per_class
+    d, dh = p.d_model, p.d_head
+    return {
+        "E": rng.normal(size=(k + k * m, d)) / math.sqrt(d),
+        "WQ": rng.normal(size=(d, dh)) / math.sqrt(d),
+        "WK": rng.normal(size=(d, dh)) / math.sqrt(d),
+        "WV": rng.normal(size=(d, dh)) / math.sqrt(d),
+        "WO": rng.normal(size=(dh, d)) / math.sqrt(dh),
+        "U": rng.normal(size=(d, k * m)) / math.sqrt(d),
+    }
+
+
+def train_circuit_model(p: CircuitParams, rng: np.random.Generator) -> dict[str, np.ndarray]:
+    """Full-batch Adam (betas 0.9, 0.999) on :func:`circuit_loss_and_grads`."""
+    seq, target = _skip_trigrams(p, rng, p.train)
+    params = init_circuit_model(p, rng)
+    moments = {n: (np.zeros_like(v), np.zeros_like(v)) for n, v in params.items()}
+    losses = []
+    for step in range(1, p.steps + 1):
+        loss, grads = circuit_loss_and_grads(params, seq, target)
+        losses.append(loss)
+        for n, g in grads.items():
+            m1, m2 = moments[n]
+            m1 *= 0.9
+            m1 += 0.1 * g
+            m2 *= 0.999
+            m2 += 0.001 * g * g
+            params[n] -= p.lr * (m1 / (1 - 0.9**step)) / (np.sqrt(m2 / (1 - 0.999**step)) + 1e-8)
+    params["losses"] = np.asarray(losses)
+    return params
+
+
+@recipe("qk-ov-circuits", CircuitParams)
+def qk_ov_circuits(p: CircuitParams, rng: np.random.Generator) -> Arrays:
+    """Elhage et al. (2021): a one-layer attention-only model read as two token-by-token maps.
+
+    The full QK circuit E W_Q W_K^T E^T (cue rows, content columns) says which token each cue
+    attends to; the full OV circuit E W_V W_O U (content rows, output columns) says which logit
+    a token raises when it is attended to.  Trained here on a skip-trigram task whose answer is
+    the *next* member of the cue's class, so the two maps must differ: QK selects a class, OV
+    shifts within it.  Edge weights of the graph are measured on fresh sequences: attention on
+    the class member, the share of the answer's logit written by the head versus the direct
+    path, and the share of content tokens whose OV row raises the right answer most.
+    """
+    k, m = p.classes, p.per_class
+    w = train_circuit_model(p, rng)
+    e, wq, wk, wv, wo, u = (w[n] for n in ("E", "WQ", "WK", "WV", "WO", "U"))
+    cues, content = e[:k], e[k:]
+    qk = cues @ wq @ wk.T @ content.T / math.sqrt(p.d_head)
+    ov = content @ wv @ wo @ u
+    shift = (np.arange(k * m) // m) * m + (np.arange(k * m) % m + 1) % m  # the right answer
+    seq, target = _skip_trigrams(p, rng, 2048)
+    x = e[seq]
+    q = x[:, -1] @ wq
+    s = np.einsum("bnh,bh->bn", x @ wk, q) / math.sqrt(p.d_head)
+    a = np.exp(s - s.max(axis=1, keepdims=True))
+    a /= a.sum(axis=1, keepdims=True)
+    member_pos = np.argmax((seq[:, :-1] - k) // m == seq[:, -1:], axis=1)
+    on_member = a[np.arange(len(seq)), member_pos]
+    head = np.einsum("bn,bnh->bh", a, x @ wv) @ wo @ u
+    direct = x[:, -1] @ u
+    logits = head + direct
+    rows = np.arange(len(seq))
+
+    def margin(lg: np.ndarray) -> np.ndarray:
+        return lg[rows, target] - lg.mean(axis=1)
+
+    head_part, direct_part = np.abs(margin(head)).mean(), np.abs(margin(direct)).mean()
+    ov_right = ov.argmax(axis=1) == shift
+    qk_class = np.argsort(-qk, axis=1)[:, :m] // m == np.arange(k)[:, None]
+    edges = np.array([
+        float(on_member.mean()),  # cue -> head: the QK circuit finds the class member
+        float(ov_right.mean()),  # context -> head: OV rows that raise the right answer
+        float(head_part / (head_part + direct_part)),  # head -> unembedding
+        float(direct_part / (head_part + direct_part)),  # cue -> unembedding, direct path
+    ])
+    cls = np.arange(k * m) // m
+    return {
+        "qk_circuit": qk, "ov_circuit": ov, "circuit_edges": edges,
+        "cue_labels": [f"cue {c}" for c in range(k)],
+        "content_labels": [f"{'ABCDEF'[c]}{i}" for c in range(k) for i in range(m)],
+        "answer": shift.astype(float), "ov_argmax": ov.argmax(axis=1).astype(float),
+        "ov_correct": ov_right.astype(float), "ov_identity_hits": float(np.mean(ov.argmax(axis=1) == np.arange(k * m))),
+        "qk_class_hits": qk_class.astype(float), "qk_own_class_mean": float(np.mean(qk[cls[None, :] == np.arange(k)[:, None]])),
+        "qk_other_class_mean": float(np.mean(qk[cls[None, :] != np.arange(k)[:, None]])),
+        "ov_accent": (np.arange(k * m)[None, :] == shift[:, None]).astype(float),
+        "qk_accent": (cls[None, :] == np.arange(k)[:, None]).astype(float),
+        "attention_on_member": float(on_member.mean()),
+        "test_accuracy": float(np.mean(logits.argmax(axis=1) == target)),
+        "direct_accuracy": float(np.mean(direct.argmax(axis=1) == target)),
+        "head_share": float(edges[2]), "direct_share": float(edges[3]),
+        "final_loss": float(w["losses"][-1]), "losses": w["losses"],
+        "qk_ov_correlation": float(np.corrcoef(np.abs(qk).ravel()[: k * m], np.abs(ov[:k]).ravel()[: k * m])[0, 1]),
+    }
+
+
+# The attribution plates live in their own module; importing it registers their recipes.
+from teeprint.recipes import interp_attribution as _interp_attribution  # noqa: E402,F401
