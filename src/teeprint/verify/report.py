@@ -117,8 +117,18 @@ def verify_one(catalog: Catalog, spec: Specimen, seeds: bool = True) -> PlateRes
     """Verify one plate and hash its figure."""
     from teeprint.verify.likeness import data_digest, figure_hash
 
+    from teeprint.errors import TeeprintError
+
     start = time.perf_counter()
-    report, plate, figure = verify_plate(catalog, spec, seeds=seeds)
+    try:
+        report, plate, figure = verify_plate(catalog, spec, seeds=seeds)
+    except TeeprintError as exc:
+        return PlateResult(PlateReport(spec.slug, problems=[str(exc)]), b"", "",
+                           time.perf_counter() - start)
+    except Exception as exc:  # a crash in one recipe or motif fails that plate, not the run
+        where = f"{type(exc).__name__}: {exc}"
+        return PlateResult(PlateReport(spec.slug, problems=[f"crashed while drawing: {where}"]),
+                           b"", "", time.perf_counter() - start)
     return PlateResult(report, figure_hash(figure), data_digest(plate.data, spec.motif.params),
                        time.perf_counter() - start)
 
@@ -146,6 +156,6 @@ def verify_many(catalog: Catalog, specs: Sequence[Specimen], *, seeds: bool = Tr
                 if progress:
                     progress(f"verified {spec.slug}")
     closest, duplicates, same = compare([(r.report.slug, r.figure_hash, r.data_digest)
-                                         for r in results])
+                                         for r in results if r.figure_hash])
     failed = [PlateResult(PlateReport(slug, problems=[error]), b"", "", 0.0) for slug, error in broken]
     return VerifyResult(failed + results, closest, duplicates, same)
