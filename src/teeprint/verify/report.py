@@ -115,9 +115,8 @@ def _one(slug: str, seeds: bool) -> PlateResult:
 
 def verify_one(catalog: Catalog, spec: Specimen, seeds: bool = True) -> PlateResult:
     """Verify one plate and hash its figure."""
-    from teeprint.verify.likeness import data_digest, figure_hash
-
     from teeprint.errors import TeeprintError
+    from teeprint.verify.likeness import data_digest, figure_hash
 
     start = time.perf_counter()
     try:
