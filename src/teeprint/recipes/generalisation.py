@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import os
 
 import numpy as np
@@ -135,13 +136,19 @@ def spectral_bias(p: SpectralBiasParams, rng: np.random.Generator) -> Arrays:
     # phase (the kernel is not exactly translation-invariant) does not count as learning it.
     learned = np.real(np.fft.rfft(fits, axis=1)[:, ks] / np.fft.rfft(y)[ks])
     gap = learned[:, 0] - learned[:, -1]
+    i_gap = int(np.argmax(gap))
+    # First time each frequency is half learned (inf if never within t_max).
+    half = learned >= 0.5
+    t_half = np.where(half.any(axis=0), t[np.argmax(half, axis=0)], np.inf)
     return {
         "t": t,
         "frequencies": ks,
         "learned": learned.T,
         "learned_slowest": learned[:, -1],
         "learned_total": np.mean(learned, axis=1),
-        "t_gap": float(t[int(np.argmax(gap))]),
+        "t_gap": float(t[i_gap]),
+        "t_half": t_half,
+        "learned_at_gap": learned[i_gap],
         "x": x,
         "target": y,
     }
@@ -260,3 +267,368 @@ def curse_of_dimensionality(p: CurseParams, rng: np.random.Generator) -> Arrays:
         # Delta method: |u - v|^2 per axis has mean 1/6 and variance 7/180.
         "theory_relative_sd": np.sqrt(7.0 / 20.0 / np.asarray(p.dims, float)),
     }
+
+
+# -- Marchenko-Pastur law -----------------------------------------------------------------------
+
+
+class MarchenkoPasturParams(Params):
+    """Eigenvalues of sample covariance matrices X'X/n of white Gaussian data."""
+
+    n: int = Field(800, ge=50, le=3000, description="samples")
+    ratios: tuple[float, ...] = Field((0.05, 0.2, 0.5, 0.8), min_length=1, max_length=8)
+    bins: int = Field(120, ge=20, le=600)
+    x_max: float = Field(3.6, gt=0.5, le=20.0)
+
+
+def marchenko_pastur_density(x: np.ndarray, ratio: float) -> np.ndarray:
+    """The Marchenko-Pastur density of the eigenvalues of X'X/n for p/n = ratio <= 1, unit variance."""
+    lo, hi = (1 - math.sqrt(ratio)) ** 2, (1 + math.sqrt(ratio)) ** 2
+    inside = (x > lo) & (x < hi)
+    out = np.zeros_like(x, dtype=float)
+    out[inside] = np.sqrt((hi - x[inside]) * (x[inside] - lo)) / (2 * math.pi * ratio * x[inside])
+    return out
+
+
+@recipe("marchenko-pastur", MarchenkoPasturParams)
+def marchenko_pastur(p: MarchenkoPasturParams, rng: np.random.Generator) -> Arrays:
+    """Histograms of the eigenvalues of X'X/n (X: n x p standard Gaussian) for several p/n,
+    with the exact limiting density of Marchenko & Pastur (1967): the spectrum of pure noise
+    spreads over [(1 - sqrt(p/n))^2, (1 + sqrt(p/n))^2] although every true variance is 1."""
+    if max(p.ratios) > 1.0 or min(p.ratios) <= 0.0:
+        msg = "ratios must lie in (0, 1]"
+        raise ValueError(msg)
+    edges = np.linspace(0.0, p.x_max, p.bins + 1)
+    mids = (edges[:-1] + edges[1:]) / 2
+    hist, dens, top, bottom, l1 = [], [], [], [], []
+    for r in p.ratios:
+        d = max(2, int(round(r * p.n)))
+        x = rng.normal(size=(p.n, d))
+        ev = np.linalg.eigvalsh(x.T @ x / p.n)
+        h = np.histogram(ev, bins=edges, density=True)[0]
+        f = marchenko_pastur_density(mids, d / p.n)
+        hist.append(h)
+        dens.append(f)
+        top.append(ev.max())
+        bottom.append(ev.min())
+        l1.append(float(np.sum(np.abs(h - f)) * (edges[1] - edges[0])))
+    ratios = np.asarray(p.ratios, float)
+    return {"lam": mids, "hist": np.array(hist), "mp_density": np.array(dens), "ratios": ratios,
+            "top_eigenvalue": np.array(top), "bottom_eigenvalue": np.array(bottom),
+            "top_edge": (1 + np.sqrt(ratios)) ** 2, "bottom_edge": (1 - np.sqrt(ratios)) ** 2,
+            "l1_distance": np.array(l1)}
+
+
+# -- the Gaussian-process limit of wide random networks -----------------------------------------
+
+
+class WideNetParams(Params):
+    """Outputs of random one-hidden-layer tanh networks at one input, for growing width."""
+
+    widths: tuple[int, ...] = Field((1, 2, 4, 8, 16, 64, 256), min_length=2, max_length=12)
+    nets: int = Field(10000, ge=500, le=200000, description="random networks per width")
+    bins: int = Field(90, ge=20, le=400)
+    x_max: float = Field(2.6, gt=0.5, le=10.0)
+
+
+@recipe("wide-net-outputs", WideNetParams)
+def wide_net_outputs(p: WideNetParams, rng: np.random.Generator) -> Arrays:
+    """f(x) = sum_j a_j tanh(w_j . x) / sqrt(m) at one unit-norm input, over many random nets
+    (a_j, w_j standard normal, so w_j . x is standard normal exactly).  A sum of m independent
+    terms: as the width grows the histogram becomes the Gaussian N(0, E tanh(z)^2) and the
+    excess kurtosis falls as 1/m (Neal 1996: the Gaussian-process limit)."""
+    if max(p.widths) > 4096 or min(p.widths) < 1:
+        msg = "widths must lie in 1..4096"
+        raise ValueError(msg)
+    z, wq = np.polynomial.hermite_e.hermegauss(80)
+    var = float(np.sum(wq * np.tanh(z) ** 2) / np.sum(wq))
+    edges = np.linspace(-p.x_max, p.x_max, p.bins + 1)
+    mids = (edges[:-1] + edges[1:]) / 2
+    gauss = np.exp(-mids**2 / (2 * var)) / math.sqrt(2 * math.pi * var)
+    hist, kurt, l1 = [], [], []
+    for m in p.widths:
+        out = np.zeros(p.nets)
+        for start in range(0, m, 64):  # in slices, to bound memory
+            k = min(64, m - start)
+            out += np.sum(rng.normal(size=(p.nets, k)) * np.tanh(rng.normal(size=(p.nets, k))), axis=1)
+        out /= math.sqrt(m)
+        h = np.histogram(out, bins=edges, density=True)[0]
+        hist.append(h)
+        c = out - out.mean()
+        kurt.append(float(np.mean(c**4) / np.mean(c**2) ** 2 - 3.0))
+        l1.append(float(np.sum(np.abs(h - gauss)) * (edges[1] - edges[0])))
+    return {"f": mids, "hist": np.array(hist), "gaussian": gauss, "widths": np.asarray(p.widths),
+            "excess_kurtosis": np.array(kurt), "l1_distance": np.array(l1), "limit_variance": var}
+
+
+# -- no free lunch (exact enumeration) ----------------------------------------------------------
+
+
+class NoFreeLunchParams(Params):
+    """Every boolean target on n-bit inputs; a training set of half the inputs."""
+
+    bits: int = Field(4, ge=2, le=4)
+    train: int = Field(8, ge=1, le=15)
+
+
+@recipe("no-free-lunch", NoFreeLunchParams)
+def no_free_lunch(p: NoFreeLunchParams, rng: np.random.Generator) -> Arrays:
+    """Off-training-set accuracy of three learners over all 2^(2^bits) boolean targets, exactly:
+    a majority vote, 1-nearest neighbour in Hamming distance, and its opposite (predict the
+    nearest neighbour's label flipped).  Averaged uniformly over targets each scores exactly
+    1/2, and each has the same binomial spread of accuracies (Wolpert 1996).  The training
+    inputs are drawn by the generator."""
+    n_in = 2**p.bits
+    if p.train >= n_in:
+        msg = f"train must be below {n_in}"
+        raise ValueError(msg)
+    inputs = (np.arange(n_in)[:, None] >> np.arange(p.bits)) & 1
+    order = rng.permutation(n_in)
+    tr, te = np.sort(order[: p.train]), np.sort(order[p.train:])
+    targets = (np.arange(2**n_in)[:, None] >> np.arange(n_in)) & 1  # (targets, inputs)
+    y_tr, y_te = targets[:, tr], targets[:, te]
+    ham = np.sum(inputs[te][:, None, :] != inputs[tr][None, :, :], axis=2)  # (test, train)
+    nearest = np.argmin(ham, axis=1)
+    majority = (2 * y_tr.sum(1) >= p.train).astype(int)[:, None] * np.ones(te.size, int)
+    nn = y_tr[:, nearest]
+    preds = {"majority vote": majority, "nearest neighbour": nn, "anti nearest neighbour": 1 - nn}
+    levels = te.size + 1
+    counts, means = [], []
+    for pred in preds.values():
+        right = np.sum(pred == y_te, axis=1)
+        counts.append(np.bincount(right, minlength=levels))
+        means.append(float(right.mean() / te.size))
+    binom = np.array([math.comb(te.size, k) for k in range(levels)], float) * 2.0**p.train
+    return {"counts": np.array(counts, float), "mean_accuracy": np.array(means),
+            "binomial_counts": binom, "learners": list(preds), "targets": float(2**n_in),
+            "accuracy_labels": [f"{k}/{te.size}" for k in range(levels)], "test_points": te.size}
+
+
+# -- universal approximation (hand-wired) -------------------------------------------------------
+
+
+class UniversalParams(Params):
+    """Steep sigmoid pairs placed by hand so that each pair is a bump."""
+
+    units: tuple[int, ...] = Field((4, 8, 16, 32, 64, 128, 256), min_length=2, max_length=12)
+    shown: tuple[int, ...] = Field((4, 16), min_length=1, max_length=3)
+    steepness: float = Field(40.0, gt=1.0, le=1e4, description="sigmoid slope times bump width")
+    grid: int = Field(2001, ge=200, le=20001)
+
+
+def _universal_target(x: np.ndarray) -> np.ndarray:
+    return np.sin(3 * np.pi * x) * np.exp(-x) + 0.5 * x
+
+
+def _bumps(x: np.ndarray, units: int, steep: float) -> np.ndarray:
+    """units/2 bumps: sigmoid(s(x - l)) - sigmoid(s(x - r)) on equal cells, each scaled by the
+    target at the cell centre (weights set by hand, no training)."""
+    k = units // 2
+    edges = np.linspace(0.0, 1.0, k + 1)
+    centre = (edges[:-1] + edges[1:]) / 2
+    s = steep * k
+    up = 0.5 * (1 + np.tanh(0.5 * s * (x[:, None] - edges[None, :-1])))
+    down = 0.5 * (1 + np.tanh(0.5 * s * (x[:, None] - edges[None, 1:])))
+    return (up - down) @ _universal_target(centre)
+
+
+@recipe("universal-approximation", UniversalParams)
+def universal_approximation(p: UniversalParams, rng: np.random.Generator) -> Arrays:
+    """A one-hidden-layer sigmoid network with hand-set weights: pairs of steep sigmoids make
+    bumps on equal cells, each bump as tall as the target at its cell's centre.  The sup
+    error falls as one over the number of units for this smooth target (Cybenko 1989 proves
+    that such sums are dense; the construction here is the textbook one)."""
+    del rng
+    x = np.linspace(0.0, 1.0, p.grid)
+    target = _universal_target(x)
+    inner = (x > 0.02) & (x < 0.98)
+    sup = np.array([np.max(np.abs(_bumps(x, u, p.steepness) - target)[inner]) for u in p.units])
+    out: dict[str, object] = {"x": x, "target": target, "units": np.asarray(p.units, float),
+                              "sup_error": sup}
+    for u in p.shown:
+        out[f"fit_{u}"] = _bumps(x, u, p.steepness)
+    for u, e in zip(p.units, sup, strict=True):
+        out[f"sup_{u}"] = float(e)
+    return out
+
+
+# -- the conservation law of learnability (eigenlearning) ---------------------------------------
+
+
+class EigenlearningParams(Params):
+    """Ridgeless regression in a kernel's eigenbasis: how much of each mode n samples learn."""
+
+    features: int = Field(400, ge=20, le=2000)
+    decay: float = Field(1.5, ge=0.2, le=4.0, description="eigenvalues lambda_k = k^-decay")
+    samples: tuple[int, ...] = Field((10, 40, 160), min_length=1, max_length=6)
+    draws: int = Field(20, ge=1, le=200)
+
+
+@recipe("eigenlearning", EigenlearningParams)
+def eigenlearning(p: EigenlearningParams, rng: np.random.Generator) -> Arrays:
+    """The learnability of eigenmode k, the share of a target e_k that minimum-norm regression
+    on n samples recovers, is the k-th diagonal entry of the projector onto the row space of
+    the n x features design matrix; so on every draw the learnabilities sum to exactly n.
+    Modes with large eigenvalues take most of that budget (Simon et al. 2023).  ``learnability``
+    is (samples, features), the mean over ``draws`` draws; ``budget`` its row sums."""
+    if max(p.samples) >= p.features:
+        msg = "samples must stay below features"
+        raise ValueError(msg)
+    k = np.arange(1, p.features + 1, dtype=float)
+    scale = np.sqrt(k**-p.decay)
+    rows, sums = [], []
+    for n in p.samples:
+        acc = np.zeros(p.features)
+        draw_sums = []
+        for _ in range(p.draws):
+            x = rng.normal(size=(n, p.features)) * scale
+            proj = np.einsum("ij,ji->i", x.T, np.linalg.solve(x @ x.T, x))  # diag of X^+ X
+            acc += proj
+            draw_sums.append(proj.sum())
+        rows.append(acc / p.draws)
+        sums.append(min(draw_sums))
+    learn = np.array(rows)
+    half = np.array([float(k[np.argmax(r < 0.5)]) for r in learn])
+    out: dict[str, object] = {"mode": k, "learnability": learn, "budget": learn.sum(axis=1),
+                              "worst_draw_budget": np.array(sums), "samples": np.asarray(p.samples, float),
+                              "half_mode": half, "eigenvalue": k**-p.decay}
+    for i, row in enumerate(learn):
+        out[f"learnability_{i}"] = row
+        out[f"budget_{i}"] = float(row.sum())
+    return out
+
+
+# -- the representer theorem --------------------------------------------------------------------
+
+
+class RepresenterParams(Params):
+    """Gaussian-kernel ridge regression on a few noisy samples, drawn as its kernel sum."""
+
+    n: int = Field(8, ge=3, le=40)
+    bandwidth: float = Field(0.1, gt=0.005, le=1.0)
+    ridge: float = Field(0.1, ge=1e-6, le=10.0)
+    noise: float = Field(0.15, ge=0.0, le=2.0)
+    grid: int = Field(600, ge=100, le=4000)
+
+
+@recipe("representer", RepresenterParams)
+def representer(p: RepresenterParams, rng: np.random.Generator) -> Arrays:
+    """Kernel ridge regression, min sum (f(x_i) - y_i)^2 + lambda |f|_H^2 over a Gaussian RKHS.
+    The representer theorem says the minimiser is f = sum_i c_i k(x_i, .): here
+    c = (K + lambda I)^-1 y, and each weighted kernel c_i k(x_i, .) is drawn; their sum is
+    the fit (Scholkopf, Herbrich & Smola 2001)."""
+    x = np.sort(rng.uniform(0.05, 0.95, p.n))
+    y = np.sin(2 * np.pi * x) + p.noise * rng.normal(size=p.n)
+    kern = np.exp(-((x[:, None] - x[None, :]) ** 2) / (2 * p.bandwidth**2))
+    c = np.linalg.solve(kern + p.ridge * np.eye(p.n), y)
+    grid = np.linspace(0.0, 1.0, p.grid)
+    parts = c[:, None] * np.exp(-((x[:, None] - grid[None, :]) ** 2) / (2 * p.bandwidth**2))
+    fit = parts.sum(axis=0)
+    fit_train = kern @ c
+    # Optimality: the gradient of the objective over the coefficients vanishes at c.
+    grad = kern @ (fit_train - y) + p.ridge * kern @ c
+    return {"x": grid, "parts": parts, "fit": fit, "x_train": x, "y_train": y, "coef": c,
+            "fit_at_train": fit_train, "stationarity": float(np.max(np.abs(grad))),
+            "train_rms": float(np.sqrt(np.mean((fit_train - y) ** 2))),
+            "truth": np.sin(2 * np.pi * grid), "largest_part": float(np.max(np.abs(parts)))}
+
+
+# -- uniform convergence of the empirical distribution ------------------------------------------
+
+
+class UniformDeviationParams(Params):
+    """The largest gap between an empirical and the true distribution function, scaled by sqrt(n)."""
+
+    sizes: tuple[int, ...] = Field((4, 16, 64, 256, 1024), min_length=2, max_length=10)
+    trials: int = Field(4000, ge=200, le=50000)
+    bins: int = Field(70, ge=20, le=400)
+    x_max: float = Field(2.2, gt=0.5, le=5.0)
+
+
+def kolmogorov_cdf(x: np.ndarray) -> np.ndarray:
+    """Kolmogorov's limiting distribution of sqrt(n) sup |F_n - F|, by whichever series
+    converges fast at x (the theta-function form below x = 1)."""
+    x = np.asarray(x, float)
+    out = np.zeros_like(x)
+    k = np.arange(1, 60)[:, None]
+    small = (x > 0) & (x < 1.0)
+    xs = x[small]
+    out[small] = math.sqrt(2 * math.pi) / xs * np.sum(np.exp(-((2 * k - 1) ** 2) * math.pi**2 / (8 * xs**2)), axis=0)
+    big = x >= 1.0
+    xb = x[big]
+    out[big] = 1 - 2 * np.sum((-1.0) ** (k - 1) * np.exp(-2 * k**2 * xb**2), axis=0)
+    return out
+
+
+@recipe("uniform-deviation", UniformDeviationParams)
+def uniform_deviation(p: UniformDeviationParams, rng: np.random.Generator) -> Arrays:
+    """sqrt(n) sup_x |F_n(x) - F(x)| for n uniform samples, exactly from the sorted sample, over
+    ``trials`` samples per n: the empirical risk of every threshold classifier converges to its
+    risk uniformly, at rate 1/sqrt(n) (Glivenko-Cantelli), and the scaled gap settles onto
+    Kolmogorov's distribution (Kolmogorov 1933)."""
+    if max(p.sizes) > 20000:
+        msg = "sizes must be at most 20000"
+        raise ValueError(msg)
+    edges = np.linspace(0.0, p.x_max, p.bins + 1)
+    mids = (edges[:-1] + edges[1:]) / 2
+    kol = np.diff(kolmogorov_cdf(edges)) / np.diff(edges)
+    hist, med, raw_med, l1 = [], [], [], []
+    for n in p.sizes:
+        gaps = np.empty(p.trials)
+        step = max(1, 2_000_000 // n)
+        for start in range(0, p.trials, step):
+            m = min(step, p.trials - start)
+            u = np.sort(rng.uniform(size=(m, n)), axis=1)
+            k = np.arange(1, n + 1)
+            gaps[start:start + m] = np.maximum(np.max(k / n - u, axis=1), np.max(u - (k - 1) / n, axis=1))
+        scaled = math.sqrt(n) * gaps
+        h = np.histogram(scaled, bins=edges, density=True)[0]
+        hist.append(h)
+        med.append(float(np.median(scaled)))
+        raw_med.append(float(np.median(gaps)))
+        l1.append(float(np.sum(np.abs(h - kol)) * (edges[1] - edges[0])))
+    return {"d": mids, "hist": np.array(hist), "kolmogorov": kol, "sizes": np.asarray(p.sizes, float),
+            "scaled_median": np.array(med), "raw_median": np.array(raw_med), "l1_distance": np.array(l1),
+            "kolmogorov_median": float(np.interp(0.5, kolmogorov_cdf(mids), mids))}
+
+
+# -- one parameter, infinite VC dimension -------------------------------------------------------
+
+
+class SineShatterParams(Params):
+    """The classifiers sign(sin(omega x)) on the points x_i = 10^-i."""
+
+    points: int = Field(5, ge=2, le=6, description="points in the drawn table (2^points rows)")
+    max_points: int = Field(8, ge=2, le=9, description="largest n checked exhaustively")
+
+
+def sine_frequency(y: np.ndarray) -> float:
+    """omega = pi (1 + sum_i (1 - y_i)/2 10^i): then sign(sin(omega 10^-i)) = y_i for every i."""
+    i = np.arange(1, y.size + 1)
+    return float(math.pi * (1 + np.sum((1 - y) / 2 * 10.0**i)))
+
+
+@recipe("sine-shattering", SineShatterParams)
+def sine_shattering(p: SineShatterParams, rng: np.random.Generator) -> Arrays:
+    """A single parameter omega, yet sign(sin(omega x)) realises every labelling of the points
+    x_i = 10^-i, i = 1..n: each labelling is checked for n up to ``max_points`` with its own
+    omega from the closed formula, so the VC dimension is not the parameter count (Vapnik
+    1995).  The drawn table is sign(sin(omega x_i)) for every labelling of ``points`` points,
+    each row with its own omega."""
+    del rng
+    ns = np.arange(1, p.max_points + 1)
+    realised = []
+    for n in ns:
+        x = 10.0 ** -np.arange(1, n + 1)
+        ys = 1 - 2 * ((np.arange(2**n)[:, None] >> np.arange(n)) & 1)
+        ok = [np.all(np.sign(np.sin(sine_frequency(y) * x)) == y) for y in ys]
+        realised.append(float(np.sum(ok)))
+    xs = 10.0 ** -np.arange(1, p.points + 1)
+    table = 1 - 2 * ((np.arange(2**p.points)[:, None] >> np.arange(p.points)) & 1)
+    omegas = np.array([sine_frequency(y) for y in table])
+    values = np.sin(omegas[:, None] * xs[None, :])
+    return {"labellings": table.astype(float), "sin_values": values, "signs": np.sign(values), "signs_by_point": np.sign(values).T,
+            "matches": np.sign(values) == table, "omegas": omegas, "x_points": xs,
+            "point_labels": ["10⁻" + "⁰¹²³⁴⁵⁶⁷⁸⁹"[i] for i in range(1, p.points + 1)],
+            "n": ns.astype(float), "realised": np.array(realised), "all_labellings": 2.0**ns,
+            "largest_omega": float(omegas.max())}
