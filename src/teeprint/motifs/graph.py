@@ -61,6 +61,7 @@ class GraphParams(Params):
     title: str = Field("", max_length=60)
     panels: tuple[Panel, ...] = Field((), max_length=4)
     min_weight: float = Field(0.05, ge=0.0, le=1.0)
+    ghost_labels: bool = Field(True, description="False: edges below min_weight carry no number")
     accent_edges: tuple[int, ...] = Field((), max_length=8, description="edge positions to accent")
     node_pt: float = Field(34.0, ge=16.0, le=60.0, description="roundel radius")
     centre: bool = True
@@ -160,8 +161,9 @@ def circuit_graph(data: FigureData, p: GraphParams, ctx: MotifContext) -> list[S
         half = ts.measure(text, "mono", TICK_PT) / 2
         lx = min(max(lx, area.x + half), area.right - half)
         ly = min(max(ly, top + TICK_PT), area.bottom - 4)
-        labels.append(ts.line(text, "mono", TICK_PT, lx, ly, anchor="middle", role=role,
-                              tint=1.0 if w >= p.min_weight else GHOST_TINT))
+        if w >= p.min_weight or p.ghost_labels:
+            labels.append(ts.line(text, "mono", TICK_PT, lx, ly, anchor="middle", role=role,
+                                  tint=1.0 if w >= p.min_weight else GHOST_TINT))
     if not ghosts.empty:
         shapes.append(stroke(ghosts, HAIR_PT, "ink", GHOST_TINT, cap="butt", dash_pt=(2.0, 5.0)))
     for (role, width), path in sorted(live_bodies.items()):
