@@ -382,5 +382,3 @@ def moment_map(p: MomentMapParams, rng: np.random.Generator) -> Arrays:
 
 
 # The second half of the family (sequence models, signals through depth) registers on import.
-from teeprint.recipes import arch_dynamics as _arch_dynamics  # noqa: E402, F401
-from teeprint.recipes import arch_planes as _arch_planes  # noqa: E402, F401

@@ -382,6 +382,3 @@ def gan_1d(p: Gan1dParams, rng: np.random.Generator) -> Arrays:
 
 
 # The family's other engines live in their own modules; importing them here registers them.
-from teeprint.recipes import gen_curves as _gen_curves  # noqa: E402, F401
-from teeprint.recipes import gen_matrices as _gen_matrices  # noqa: E402, F401
-from teeprint.recipes import gen_sweeps as _gen_sweeps  # noqa: E402, F401

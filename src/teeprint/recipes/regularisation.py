@@ -623,5 +623,3 @@ def shrinkage(p: ShrinkageParams, rng: np.random.Generator) -> Arrays:
 
 
 # the rest of the family's recipes live in two more modules; importing them registers them
-from teeprint.recipes import reg_figures as _reg_figures  # noqa: E402, F401
-from teeprint.recipes import reg_training as _reg_training  # noqa: E402, F401
