@@ -379,6 +379,3 @@ def moment_map(p: MomentMapParams, rng: np.random.Generator) -> Arrays:
             out[f"var_{name}_{i}"] = np.asarray(vars_)
             out[f"mean_{name}_{i}"] = np.asarray(means)
     return out
-
-
-# The second half of the family (sequence models, signals through depth) registers on import.

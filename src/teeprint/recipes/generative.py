@@ -379,6 +379,3 @@ def gan_1d(p: Gan1dParams, rng: np.random.Generator) -> Arrays:
         "window_sd_max": float(last[:, 1].max()), "data_mean": p.data_mean, "data_sd": p.data_sd,
         "start_mean": p.start_mean,
     }
-
-
-# The family's other engines live in their own modules; importing them here registers them.

@@ -620,6 +620,3 @@ def shrinkage(p: ShrinkageParams, rng: np.random.Generator) -> Arrays:
     seeded (the closed-form ones ignore the generator).
     """
     return _SHRINKAGE[p.experiment](p, rng)
-
-
-# the rest of the family's recipes live in two more modules; importing them registers them
