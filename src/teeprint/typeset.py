@@ -222,6 +222,8 @@ class Typesetter:
     """Sets strings in the shop's faces and returns filled, outlined shapes."""
 
     def __init__(self, fonts: FontsConfig, fonts_dir: Path | None = None) -> None:
+        #: Characters asked for that neither a face nor its fallback has (set as boxes).
+        self.missing: set[str] = set()
         self._fonts = fonts
         self._fonts_dir = fonts_dir
 
@@ -240,6 +242,8 @@ class Typesetter:
         runs: list[tuple[Typeface, str]] = []
         for ch in text:
             tf = primary if (ch.isspace() or primary.covers(ch)) else self.face(fallback_face)
+            if tf is not primary and not tf.covers(ch):
+                self.missing.add(ch)  # would print as an empty box; verify reports it
             if runs and runs[-1][0] is tf:
                 runs[-1] = (tf, runs[-1][1] + ch)
             else:

@@ -144,6 +144,10 @@ def verify_plate(catalog: Any, spec: Specimen, *,
     if seeds:
         report.problems.extend(_seed_problems(spec, data, run))
     report.problems.extend(text_problems(figure))
+    if ts.missing:
+        chars = " ".join(sorted(ts.missing))
+        report.problems.append(f"no face has a glyph for {chars}: it prints as an empty box "
+                               "(write it another way, or add a font with it under fonts/)")
     report.problems.extend(_layout_problems(catalog, plate, figure))
     return report, plate, figure
 
