@@ -68,10 +68,6 @@ BUILTIN_MODULES = (
     "teeprint.recipes.warps",
     "teeprint.recipes.tokens",
     "teeprint.recipes.reinforcement",
-    "teeprint.recipes.evaluation",
-    "teeprint.recipes.paradigms",
-    "teeprint.recipes.robustness",
-    "teeprint.recipes.systems",
 )
 
 
