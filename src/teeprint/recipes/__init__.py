@@ -34,6 +34,7 @@ if TYPE_CHECKING:
 BUILTIN_MODULES = (
     "teeprint.recipes.generalisation",
     "teeprint.recipes.interpretability",
+    "teeprint.recipes.interp_attribution",
     "teeprint.recipes.architectures",
     "teeprint.recipes.arch_dynamics",
     "teeprint.recipes.arch_planes",

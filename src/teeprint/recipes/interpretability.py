@@ -684,7 +684,3 @@ def qk_ov_circuits(p: CircuitParams, rng: np.random.Generator) -> Arrays:
         "final_loss": float(w["losses"][-1]), "losses": w["losses"],
         "qk_ov_correlation": float(np.corrcoef(np.abs(qk).ravel()[: k * m], np.abs(ov[:k]).ravel()[: k * m])[0, 1]),
     }
-
-
-# The attribution plates live in their own module; importing it registers their recipes.
-from teeprint.recipes import interp_attribution as _interp_attribution  # noqa: E402,F401
