@@ -175,7 +175,8 @@ class PathLayer(Params):
     xy: str
     label: str = Field("", max_length=60)
     style: Style = "solid"
-    marker: Literal["none", "dots", "arrows"] = "dots"
+    marker: Literal["none", "dots", "arrows", "head"] = Field(
+        "dots", description="head: one arrowhead at each run's last point (quivers, streamlets)")
     every: int = Field(1, ge=1, le=10000, description="dots: every n-th iterate gets a dot")
     arrow_gap_pt: float = Field(110.0, ge=30.0, le=1000.0)
     arrows_on: Literal["all", "first", "last"] = Field("all", description="which runs carry arrowheads")
@@ -465,6 +466,8 @@ def trajectory_contour(data: FigureData, p: ContourParams, ctx: MotifContext) ->
             elif layer.marker == "arrows" and (layer.arrows_on == "all" or r_i == (
                     0 if layer.arrows_on == "first" else runs - 1)):
                 shapes += _arrows(px, py, inner, layer.arrow_gap_pt, role, tint)
+            elif layer.marker == "head":
+                shapes += _head(px[ok], py[ok], inner, role, tint)
             last = int(np.flatnonzero(ok)[-1])
             if layer.ends:
                 sx, sy = float(px[0]), float(py[0])
@@ -534,6 +537,21 @@ def _arrows(px: np.ndarray, py: np.ndarray, clip: Box, gap: float, role: str, ti
         if clip.x + size < x < clip.right - size and clip.y + size < y < clip.bottom - size:
             heads.extend(_arrowhead(float(x), float(y), float(ux), float(uy), size))
     return [fill(heads, role, tint if role == "ink" else 1.0)] if not heads.empty else []
+
+
+def _head(px: np.ndarray, py: np.ndarray, clip: Box, role: str, tint: float) -> list[Shape]:
+    """One small arrowhead at a run's last point, pointing along its last step (no head when
+    the run is shorter than the head or ends outside the clip box)."""
+    if px.size < 2:
+        return []
+    dx, dy = float(px[-1] - px[-2]), float(py[-1] - py[-2])
+    length = math.hypot(dx, dy)
+    total = float(np.sum(np.hypot(np.diff(px), np.diff(py))))
+    size = 6.0
+    x, y = float(px[-1]), float(py[-1])
+    if length < 1e-9 or total < size * 1.2 or not (clip.x < x < clip.right and clip.y < y < clip.bottom):
+        return []
+    return [fill(_arrowhead(x, y, dx / length, dy / length, size), role, tint if role == "ink" else 1.0)]
 
 
 def _stipple(z: np.ndarray, gx: np.ndarray, gy: np.ndarray, levels: np.ndarray, xs: Scale,
