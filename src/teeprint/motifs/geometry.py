@@ -182,6 +182,8 @@ class VectorStarParams(Params):
     sweep_values: str | None = None
     sweep_title: str = Field("", max_length=40)
     side_width: float = Field(0.3, ge=0.2, le=0.45, description="share of the box for inset and sweep")
+    cloud: str | None = Field(None, description="array (m, 2): data points drawn as dots behind")
+    accent_vectors: tuple[int, ...] = Field((), max_length=24, description="columns drawn in accent")
 
 
 def _tips(w: np.ndarray, centre: tuple[float, float], scale: float) -> tuple[np.ndarray, np.ndarray]:
@@ -227,7 +229,7 @@ def vector_star(data: FigureData, p: VectorStarParams, ctx: MotifContext) -> lis
     tx, ty = _tips(w, (cx, cy), scale)
     order = np.argsort(np.arctan2(w[1], w[0]))
     ring_order = [i for i in order if kept[i]]
-    hub_r = _angle_radius(norms, kept, scale) + 48 if p.measure_angle else 0.0
+    hub_r = _angle_radius(norms, kept, scale) + 66 if p.measure_angle else 0.0
     if p.polygon and len(ring_order) >= 3:
         px, py = tx[ring_order], ty[ring_order]
         holes = (circle_ring(cx, cy, hub_r),) if hub_r else ()
@@ -239,16 +241,25 @@ def vector_star(data: FigureData, p: VectorStarParams, ctx: MotifContext) -> lis
     elif p.polygon and len(ring_order) == 2:
         i, j = ring_order
         shapes.append(stroke(PathBuilder().move(tx[i], ty[i]).line(tx[j], ty[j]), THIN_PT, "accent"))
+    if p.cloud is not None:
+        shapes += _cloud_dots(np.asarray(array(data, p.cloud), float), (cx, cy), scale, r_ring - 20)
     shafts, heads, faint = PathBuilder(), PathBuilder(), PathBuilder()
+    red_shafts, red_heads = PathBuilder(), PathBuilder()
     for i in range(n):
         if kept[i]:
-            arrow(shafts, heads, cx, cy, float(tx[i]), float(ty[i]), 22.0)
+            red = i in p.accent_vectors or i - n in p.accent_vectors
+            arrow(red_shafts if red else shafts, red_heads if red else heads, cx, cy, float(tx[i]),
+                  float(ty[i]), 22.0)
         else:
             faint.move(cx, cy).line(float(tx[i]), float(ty[i]))
     if not faint.empty:
         shapes.append(stroke(faint, THIN_PT, "ink", GHOST_TINT))
-    shapes.append(stroke(shafts, MEDIUM_PT, cap="butt"))
-    shapes.append(fill(heads))
+    if not shafts.empty:
+        shapes.append(stroke(shafts, MEDIUM_PT, cap="butt"))
+        shapes.append(fill(heads))
+    if not red_shafts.empty:
+        shapes.append(stroke(red_shafts, MEDIUM_PT, "accent", cap="butt"))
+        shapes.append(fill(red_heads, "accent"))
     shapes.append(fill(PathBuilder().circle(cx, cy, HEAVY_PT)))
     for i in range(n):
         a = math.atan2(w[1, i], w[0, i])
@@ -262,6 +273,20 @@ def vector_star(data: FigureData, p: VectorStarParams, ctx: MotifContext) -> lis
         side = Box(main.right + 12, box.y, side_w - 12, box.h)
         shapes += _side(data, p, side, ts, ctx.rng)
     return shapes
+
+
+def _cloud_dots(pts: np.ndarray, centre: tuple[float, float], scale: float,
+                r_max: float) -> list[Shape]:
+    """Data points as small engraved dots behind the arrows (points beyond ``r_max`` dropped)."""
+    if pts.ndim != 2 or pts.shape[1] != 2:
+        msg = f"vector-star cloud must be an (m, 2) array, got shape {pts.shape}"
+        raise TeeprintError(msg)
+    dots = PathBuilder()
+    for x, y in pts.tolist():
+        px, py = centre[0] + x * scale, centre[1] - y * scale
+        if math.hypot(px - centre[0], py - centre[1]) <= r_max:
+            dots.circle(px, py, 2.2)
+    return [] if dots.empty else [fill(dots, "ink", HATCH_TINT)]
 
 
 def _angle_radius(norms: np.ndarray, kept: np.ndarray, scale: float) -> float:
@@ -380,10 +405,12 @@ class PointParams(Params):
 
     points: str = Field(description="array (n, 2), or (s, n, 2) for s snapshots")
     classes: str | None = Field(None, description="integer class of each point")
-    layout: Literal["single", "row", "feature"] = "feature"
+    layout: Literal["single", "row", "feature", "grid"] = Field(
+        "feature", description="grid: snapshots in a near-square grid, every panel full size")
     snapshot_values: str | None = None
     snapshot_label: str = Field("", max_length=60, description="format fields: {value}, {extra}")
     snapshot_extra: str | None = Field(None, description="array (s,) printed as {extra}")
+    snapshot_names: str | None = Field(None, description="array (s,) of strings printed as {name}")
     means: str | None = Field(None, description="array (s, k, 2): class means joined by a polygon")
     rays: str | None = Field(None, description="array (s, k, 2): directions drawn from the centre")
     class_names: tuple[str, ...] = Field((), max_length=len(GLYPHS))
@@ -502,6 +529,12 @@ def point_geometry(data: FigureData, p: PointParams, ctx: MotifContext) -> list[
               else np.arange(s, dtype=float))
     extra = (np.asarray(array(data, p.snapshot_extra), float).ravel() if p.snapshot_extra
              else np.zeros(s))
+    names = None
+    if p.snapshot_names is not None:
+        if p.snapshot_names not in data.arrays or len(data.arrays[p.snapshot_names]) != s:
+            msg = f"snapshot_names {p.snapshot_names!r} must name {s} strings the recipe makes"
+            raise TeeprintError(msg)
+        names = [str(v) for v in data.arrays[p.snapshot_names]]
     shapes: list[Shape] = []
     top = box.y
     if p.title:
@@ -514,7 +547,12 @@ def point_geometry(data: FigureData, p: PointParams, ctx: MotifContext) -> list[
     area = Box(box.x, top, box.w, box.bottom - top)
 
     def label(i: int) -> str:
-        return p.snapshot_label.format(value=float(values[i]), extra=float(extra[i])) if p.snapshot_label else ""
+        if not p.snapshot_label:
+            return ""
+        if names is None:
+            return p.snapshot_label.format(value=float(values[i]), extra=float(extra[i]))
+        return minus_signs(p.snapshot_label.format(value=float(values[i]), extra=float(extra[i]),
+                                                   name=names[i]))
 
     def panel(i: int, b: Box, big: bool) -> None:
         b = b.inset(6.0)  # the corner ticks stand 5 pt outside the frame
@@ -542,6 +580,19 @@ def point_geometry(data: FigureData, p: PointParams, ctx: MotifContext) -> list[
         for i in range(s - 1):
             panel(i, Box(col.x, col.y + i * cell_h, small, small), False)
         foot = main.bottom + label_h
+    elif p.layout == "grid" and s > 1:
+        gap = 18.0
+        ncol = math.ceil(math.sqrt(s))
+        nrow = math.ceil(s / ncol)
+        cell_w = (area.w - gap * (ncol - 1)) / ncol
+        cell_h = (area.h - legend_h - note_h - gap * (nrow - 1)) / nrow
+        size = min(cell_w, cell_h - label_h)
+        x0 = area.x + (area.w - ncol * size - gap * (ncol - 1)) / 2
+        for i in range(s):
+            r, c = divmod(i, ncol)
+            panel(i, Box(x0 + c * (size + gap), area.y + r * (size + label_h + gap), size, size),
+                  True)
+        foot = area.y + nrow * (size + label_h) + (nrow - 1) * gap
     elif p.layout == "row" and s > 1:
         gap = 18.0
         size = min((area.w - gap * (s - 1)) / s, area.h - label_h - legend_h - note_h)
