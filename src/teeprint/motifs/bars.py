@@ -130,7 +130,8 @@ def token_bars(data: FigureData, p: BarsParams, ctx: MotifContext) -> list[Shape
         panels.append((titles[i], after[i], mask, None if overlay is None else overlay[i], True))
     right = (np.asarray(_array(data, p.right_values, "right_values"), float).ravel()
              if p.right_values else None)
-    top_p = p.y_max or float(max(np.max(after), 0.0 if before is None else np.max(before)))
+    top_p = p.y_max or float(max(np.max(after), 0.0 if before is None else np.max(before),
+                                 0.0 if overlay is None else np.max(overlay)))
     top_p = max(top_p, 1e-9)
 
     shapes: list[Shape] = []
