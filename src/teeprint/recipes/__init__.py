@@ -69,6 +69,18 @@ BUILTIN_MODULES = (
     "teeprint.recipes.warps",
     "teeprint.recipes.tokens",
     "teeprint.recipes.reinforcement",
+    "teeprint.recipes.evaluation",
+    "teeprint.recipes.eval_stats",
+    "teeprint.recipes.paradigms",
+    "teeprint.recipes.para_training",
+    "teeprint.recipes.robustness",
+    "teeprint.recipes.robust_privacy",
+    "teeprint.recipes.systems",
+    "teeprint.recipes.sys_parallel",
+    "teeprint.recipes.interp_circuits",
+    "teeprint.recipes.path_dynamics",
+    "teeprint.recipes.rl_control",
+    "teeprint.recipes.lm_decoding",
 )
 
 

@@ -1,0 +1,3 @@
+"""Figures of the evaluation family."""
+
+from __future__ import annotations

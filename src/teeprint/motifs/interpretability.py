@@ -1,0 +1,3 @@
+"""Figures of the interpretability family."""
+
+from __future__ import annotations

@@ -1,0 +1,3 @@
+"""Figures of the language-models family."""
+
+from __future__ import annotations

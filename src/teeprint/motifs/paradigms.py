@@ -1,0 +1,3 @@
+"""Figures of the paradigms family."""
+
+from __future__ import annotations

@@ -1,0 +1,3 @@
+"""Figures of the pathologies family."""
+
+from __future__ import annotations

@@ -1,0 +1,3 @@
+"""Figures of the reinforcement family."""
+
+from __future__ import annotations

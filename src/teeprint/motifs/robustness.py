@@ -1,0 +1,3 @@
+"""Figures of the robustness family."""
+
+from __future__ import annotations

@@ -1,0 +1,3 @@
+"""Figures of the systems family."""
+
+from __future__ import annotations

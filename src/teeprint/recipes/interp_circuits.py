@@ -1,0 +1,3 @@
+"""Interpretability: circuits, dictionaries and edits found in small trained or hand-wired models."""
+
+from __future__ import annotations

@@ -1,0 +1,3 @@
+"""Learning paradigms that need a training loop: transfer, meta, continual and federated toys."""
+
+from __future__ import annotations

@@ -1,0 +1,3 @@
+"""Systems and efficiency: parallelism, memory and scheduling computed from exact counts."""
+
+from __future__ import annotations
