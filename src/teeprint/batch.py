@@ -36,7 +36,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from teeprint.errors import TeeprintError
 
@@ -103,6 +103,14 @@ class Summary:
         """The specimens that took longest to render (where to look when a batch is slow)."""
         done = sorted((r for r in self.results if r.status == "rendered"), key=lambda r: -r.seconds)
         return ", ".join(f"{r.slug} {r.seconds:.1f} s" for r in done[:n])
+
+    def to_json(self) -> dict[str, Any]:
+        """The summary for scripts: counts, wall seconds and every specimen's result."""
+        return {"ok": not self.failures, "rendered": self.count("rendered"),
+                "skipped": self.count("skipped"), "failed": self.count("failed"),
+                "seconds": round(self.seconds, 3),
+                "results": [{"slug": r.slug, "status": r.status, "seconds": round(r.seconds, 3),
+                             "files": r.files, "reason": r.reason} for r in self.results]}
 
     def line(self) -> str:
         """The closing line: counts and wall seconds."""
@@ -366,6 +374,8 @@ def render_job(catalog: Catalog, colorways: Sequence[Colorway], job: Job) -> Job
 
     configure_process()
     start = time.perf_counter()
+    if _announce is not None:
+        _announce.put(job.slug)
     try:
         path = Path(job.design_name)
         spec = validate(Specimen, _parse_toml(job.design_toml, path), path)
@@ -382,10 +392,19 @@ def render_job(catalog: Catalog, colorways: Sequence[Colorway], job: Job) -> Job
     return JobOutput(job.slug, outputs, time.perf_counter() - start)
 
 
-def _init_worker() -> None:
-    from teeprint.runtime import configure_process
+#: In a local worker: where it announces the specimen it starts (the parent names the plates
+#: in flight from it).  None in the parent and on Dask workers.
+_announce: Any = None
+
+
+def _init_worker(queue: Any = None, batch_pid: int | None = None) -> None:
+    global _announce
+    from teeprint.runtime import configure_process, exit_with
 
     configure_process()
+    if batch_pid is not None:
+        exit_with(batch_pid)
+    _announce = queue
 
 
 #: Modules the forkserver imports once, so each worker starts warm instead of re-importing.
@@ -462,14 +481,21 @@ def _fresh_catalog(catalog: Catalog) -> Catalog:
     return fresh
 
 
-def _local(catalog: Catalog, work: list[tuple[Job, list[Colorway]]], jobs: int) -> Iterator[JobOutput]:
-    """Render in local processes (forkserver: workers fork from a warm, preloaded server)."""
+def _local(catalog: Catalog, work: list[tuple[Job, list[Colorway]]], jobs: int,
+           on_begin: Callable[[str], None] | None = None) -> Iterator[JobOutput]:
+    """Render in local processes (forkserver: workers fork from a warm, preloaded server).
+
+    Each worker announces the specimen it starts on a queue; ``on_begin(slug)`` hears it.
+    """
     import multiprocessing
+    import queue as queue_mod
     from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
     from concurrent.futures.process import BrokenProcessPool
 
     if jobs <= 1 or len(work) == 1:
         for job, cws in work:
+            if on_begin:
+                on_begin(job.slug)
             yield render_job(catalog, cws, job)
         return
     method = "forkserver" if "forkserver" in multiprocessing.get_all_start_methods() else "spawn"
@@ -477,12 +503,19 @@ def _local(catalog: Catalog, work: list[tuple[Job, list[Colorway]]], jobs: int) 
     if method == "forkserver":
         ctx.set_forkserver_preload(_PRELOAD)
     cat = _fresh_catalog(catalog)
+    started = ctx.SimpleQueue() if on_begin else None
     with ProcessPoolExecutor(max_workers=min(jobs, len(work)), mp_context=ctx,
-                             initializer=_init_worker) as pool:
+                             initializer=_init_worker, initargs=(started, os.getpid())) as pool:
         pending: dict[Future[JobOutput], Job] = {
             pool.submit(render_job, cat, cws, job): job for job, cws in work}
         while pending:
-            done, _ = wait(pending, return_when=FIRST_COMPLETED)
+            done, _ = wait(pending, timeout=0.25 if started else None,
+                           return_when=FIRST_COMPLETED)
+            while started is not None and on_begin is not None and not started.empty():
+                try:
+                    on_begin(started.get())
+                except (EOFError, OSError, queue_mod.Empty):
+                    break
             for fut in done:
                 job = pending.pop(fut)
                 try:
@@ -549,10 +582,12 @@ def usable_cores() -> int:
 
 def run(catalog: Catalog, options: BatchOptions, chosen: Sequence[Design], *,
         on_start: Callable[[int, int], None] | None = None,
-        on_result: Callable[[Result], None] | None = None) -> Summary:
+        on_result: Callable[[Result], None] | None = None,
+        on_begin: Callable[[str], None] | None = None) -> Summary:
     """Render the chosen designs that are out of date and stamp them; never raise for one spec.
 
-    ``on_start(total, to_render)`` and ``on_result(result)`` let the caller draw progress.
+    ``on_start(total, to_render)``, ``on_begin(slug)`` (a local worker starts a specimen) and
+    ``on_result(result)`` let the caller draw progress.
     """
     start = time.perf_counter()
     targets = resolve_targets(options.targets)
@@ -570,7 +605,7 @@ def run(catalog: Catalog, options: BatchOptions, chosen: Sequence[Design], *,
         if options.scheduler:
             stream = _dask(catalog, work, options.scheduler)
         else:
-            stream = _local(catalog, work, options.jobs or usable_cores())
+            stream = _local(catalog, work, options.jobs or usable_cores(), on_begin)
     for got in stream:
         if got.reason:
             result = Result(got.slug, "failed", got.seconds, got.reason)

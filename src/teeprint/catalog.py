@@ -27,6 +27,7 @@ from pydantic import (
     model_validator,
 )
 
+from teeprint.defaults import defaults_root
 from teeprint.errors import TeeprintError
 
 SLUG_PATTERN = r"^[a-z0-9]+(?:-[a-z0-9]+)*$"
@@ -394,19 +395,6 @@ def validate(model: type[M], data: dict[str, Any], path: Path) -> M:
     except ValidationError as exc:
         msg = f"{path}: {_describe(exc)}"
         raise TeeprintError(msg) from None
-
-
-def defaults_root() -> Path:
-    """The folder holding the embedded defaults (``designs/``, ``palettes/``, ``shop.toml``).
-
-    A wheel carries them inside the package; an editable or source checkout uses the
-    repository's own top-level folders.
-    """
-    here = Path(__file__).resolve().parent
-    packaged = here / "_defaults"
-    if (packaged / "shop.toml").exists():
-        return packaged
-    return here.parent.parent
 
 
 def find_settings(explicit: Path | None = None) -> Path:

@@ -16,6 +16,8 @@ from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import typer
 
+from teeprint.defaults import embedded_ids
+from teeprint.pipeline import KINDS
 from teeprint.runtime import configure_process, limit_blas_threads
 
 if TYPE_CHECKING:
@@ -39,6 +41,14 @@ F = TypeVar("F", bound=Callable[..., Any])
 ConfigOpt = Annotated[Path | None, typer.Option("--config", help="Shop settings file (default: ./shop.toml, else the embedded one).", envvar="TEEPRINT_CONFIG")]
 DesignsOpt = Annotated[Path | None, typer.Option("--designs", help="Folder of specimen TOML files.", envvar="TEEPRINT_DESIGNS")]
 PalettesOpt = Annotated[Path | None, typer.Option("--palettes", help="Folder of colourway TOML files.", envvar="TEEPRINT_PALETTES")]
+
+
+_COLORWAYS, _GARMENTS = embedded_ids()
+#: The valid values, as ``--help`` shows them (the errors for a wrong value list them too).
+KINDS_HELP = f"Output kinds: {', '.join(KINDS)}."
+COLORWAYS_HELP = f"Embedded colourways: {', '.join(_COLORWAYS)}." if _COLORWAYS else ""
+GARMENTS_HELP = f"Embedded garments: {', '.join(_GARMENTS)}." if _GARMENTS else ""
+PRESETS_HELP = "DTG print size: 15x18 (4500x5400 px) or 12x16 (3600x4800 px)."
 
 
 class _State:
@@ -82,28 +92,42 @@ def catalog() -> Catalog:
     return Catalog.load(_state.config, _state.designs, _state.palettes)
 
 
+def _version(value: bool) -> None:
+    if value:
+        from importlib.metadata import PackageNotFoundError, version
+
+        try:
+            typer.echo(f"teeprint {version('teeprint')}")
+        except PackageNotFoundError:
+            typer.echo("teeprint (not installed as a package)")
+        raise typer.Exit(0)
+
+
 @app.callback()
-def _main(config: ConfigOpt = None, designs: DesignsOpt = None, palettes: PalettesOpt = None) -> None:
+def _main(config: ConfigOpt = None, designs: DesignsOpt = None, palettes: PalettesOpt = None,
+          _show_version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True, help="Print the version and exit.")] = False) -> None:
     _state.config, _state.designs, _state.palettes = config, designs, palettes
 
 
 @app.command()
 def render(
     slug: Annotated[str, typer.Argument(help="Specimen slug, e.g. double-descent.")],
-    colorway: Annotated[list[str] | None, typer.Option("--colorway", "-c", help="Colourway to render (repeatable; default: all of the specimen's).")] = None,
+    colorway: Annotated[list[str] | None, typer.Option("--colorway", "-c", help=f"Colourway to render (repeatable; default: all of the specimen's). {COLORWAYS_HELP}")] = None,
     out: Annotated[Path, typer.Option("--out", "-o", help="Output folder; files go to OUT/SLUG/.")] = Path("out"),
     seed: Annotated[int | None, typer.Option("--seed", min=0, max=2**32 - 1, help="Override the specimen's seed.")] = None,
-    preset: Annotated[str, typer.Option("--preset", help="DTG print size: 15x18 (4500x5400 px) or 12x16 (3600x4800 px).")] = "15x18",
-    only: Annotated[list[str] | None, typer.Option("--only", help="Produce only these output kinds (repeatable).")] = None,
+    preset: Annotated[str, typer.Option("--preset", help=PRESETS_HELP)] = "15x18",
+    only: Annotated[list[str] | None, typer.Option("--only", help=f"Produce only these output kinds (repeatable). {KINDS_HELP}")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print a JSON summary on stdout (files, seconds, preflight counts) instead of the file list.")] = False,
 ) -> None:
     """Render one specimen: master SVG, DTG print PNG, spot-colour PDF, films, mockups, figure data,
     preflight report and manifest (--only picks kinds)."""
     with guarded():
-        _render_one(slug, colorway or [], out, seed, preset, only or [])
+        _render_one(slug, colorway or [], out, seed, preset, only or [], as_json=as_json)
 
 
 def _render_one(slug: str, colorways: list[str], out: Path, seed: int | None, preset: str,
-                only: list[str]) -> None:
+                only: list[str], *, as_json: bool = False) -> None:
+    import json
     import time
 
     from teeprint import pipeline
@@ -128,13 +152,39 @@ def _render_one(slug: str, colorways: list[str], out: Path, seed: int | None, pr
     folder = out / spec.slug
     keep, failures = pipeline.release(outputs)
     paths = write_outputs(folder, keep)
-    for p in paths:
-        typer.echo(str(p))
-    info(f"{spec.slug}: {len(paths)} files in {folder} ({time.perf_counter() - start:.2f} s)")
+    seconds = time.perf_counter() - start
+    checks = _preflight_counts(outputs)
+    if as_json:
+        typer.echo(json.dumps({"slug": spec.slug, "ok": not failures, "folder": str(folder),
+                               "files": [str(p) for p in paths], "seconds": round(seconds, 3),
+                               "preflight": checks, "failures": failures}, indent=1,
+                              ensure_ascii=False))
+    else:
+        for p in paths:
+            typer.echo(str(p))
+    info(f"{spec.slug}: {len(paths)} files in {folder} ({seconds:.2f} s)")
+    for cw, c in checks.items():
+        head = (f"{spec.slug}/{cw}: preflight {c['errors']} error(s), {c['warnings']} warning(s)")
+        info(head + (": " + "; ".join(c["first"]) if c["first"] else ""))
     if failures:
         msg = (f"{spec.slug}: {'; '.join(failures)}; the print files of that colourway were "
                f"not written (run `teeprint preflight {spec.slug}` for the details)")
         raise TeeprintError(msg, exit_code=1)
+
+
+def _preflight_counts(outputs: list[Any]) -> dict[str, dict[str, Any]]:
+    """Per colourway: the preflight's error and warning counts and its first three messages."""
+    import json
+
+    counts: dict[str, dict[str, Any]] = {}
+    for o in outputs:
+        if o.kind != "preflight" or not o.colorway:
+            continue
+        report = json.loads(o.data)
+        shown = [v for v in report["violations"] if v["severity"] in ("error", "warning")]
+        counts[o.colorway] = {"errors": report["errors"], "warnings": report["warnings"],
+                              "first": [f"{v['severity']}: {v['message']}" for v in shown[:3]]}
+    return counts
 
 
 @app.command("list")
@@ -233,47 +283,78 @@ def batch(
     out: Annotated[Path, typer.Option("--out", "-o", help="Output folder; files go to OUT/SLUG/.")] = Path("out"),
     jobs: Annotated[int | None, typer.Option("--jobs", "-j", min=1, help="Local processes (default: all cores).")] = None,
     scheduler: Annotated[str | None, typer.Option("--scheduler", help="Dask scheduler address (tcp://host:8786) to render on a cluster.")] = None,
-    only: Annotated[list[str] | None, typer.Option("--only", help="Produce only these output kinds (repeatable).")] = None,
-    preset: Annotated[str, typer.Option("--preset", help="DTG print size: 15x18 or 12x16.")] = "15x18",
+    only: Annotated[list[str] | None, typer.Option("--only", help=f"Produce only these output kinds (repeatable). {KINDS_HELP}")] = None,
+    preset: Annotated[str, typer.Option("--preset", help=PRESETS_HELP)] = "15x18",
+    as_json: Annotated[bool, typer.Option("--json", help="Print a JSON summary on stdout: every specimen's status, seconds and files.")] = False,
 ) -> None:
-    """Render many specimens in parallel, skipping those whose inputs did not change."""
+    """Render many specimens in parallel, skipping those whose inputs did not change.
+
+    On a terminal a bar names the plates in flight; elsewhere one line per plate goes to stderr.
+    Both end with a summary (rendered, skipped, failed, wall time)."""
     with guarded():
+        import json
+
         from teeprint import batch as batch_mod
         from teeprint.errors import TeeprintError
 
         cat = catalog()
         chosen = batch_mod.select(batch_mod.read_designs(cat), slugs or [], family, all_)
         opts = batch_mod.BatchOptions(out, tuple(only or ()), preset, jobs, scheduler)
-        summary = _with_progress(lambda start, done: batch_mod.run(
-            cat, opts, chosen, on_start=start, on_result=done))
+        summary = _with_progress(lambda start, done, begin: batch_mod.run(
+            cat, opts, chosen, on_start=start, on_result=done, on_begin=begin))
         for r in summary.failures:
             err(f"{r.slug}: {r.reason}")
         if summary.count("rendered") > 1:
             info(f"slowest: {summary.slowest()}")
         info(summary.line())
+        if as_json:
+            typer.echo(json.dumps(summary.to_json(), indent=1, ensure_ascii=False))
         if summary.failures:
             msg = f"{len(summary.failures)} specimen(s) failed; see the lines above"
             raise TeeprintError(msg, exit_code=1)
 
 
-def _with_progress(run: Callable[[Callable[[int, int], None], Callable[[Any], None]], Any]) -> Any:
-    """Run a batch with a rich progress bar on stderr when a person is watching."""
+def _with_progress(run: Callable[..., Any]) -> Any:
+    """Run a batch with a rich progress bar on stderr when a person is watching (naming the
+    plates in flight), or one plain line per plate when stderr is a file or a pipe."""
     from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+    tty = sys.stderr.isatty()
     console = Console(stderr=True)
+    flying: list[str] = []
+    finished = [0, 0]  # done, total
     with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-                  TimeElapsedColumn(), console=console, disable=not sys.stderr.isatty(),
+                  TimeElapsedColumn(), console=console, disable=not tty,
                   transient=False) as bar:
-        task = bar.add_task("batch", total=None)
+        task = bar.add_task("batch: reading designs", total=None)
+
+        def describe() -> str:
+            return "rendering " + ", ".join(flying) if flying else "batch"
 
         def start(total: int, to_render: int) -> None:
-            bar.update(task, total=total, description=f"batch ({to_render} to render)")
+            finished[1] = total
+            bar.update(task, total=total, description=f"batch: {to_render} to render, "
+                       f"{total - to_render} up to date")
+            if not tty:
+                info(f"batch: {total} specimens, {to_render} to render, "
+                     f"{total - to_render} up to date")
+
+        def begin(slug: str) -> None:
+            flying.append(slug)
+            bar.update(task, description=describe())
 
         def done(result: Any) -> None:
-            bar.update(task, advance=1, description=f"{result.slug}: {result.status}")
+            if result.slug in flying:
+                flying.remove(result.slug)
+            finished[0] += 1
+            bar.update(task, advance=1, description=describe())
+            if not tty and result.status != "skipped":
+                tail = f" ({result.reason})" if result.reason else ""
+                info(f"[{finished[0]}/{finished[1]}] {result.slug}: {result.status} "
+                     f"in {result.seconds:.1f} s, {result.files} files{tail}")
 
-        return run(start, done)
+        return run(start, done, begin)
 
 
 shop_app = typer.Typer(help="Shop exports from the rendered archive: product CSV, POD payloads, gallery, lookbook.",
@@ -303,7 +384,7 @@ def shop_export(
 @app.command()
 def separate(
     slug: Annotated[str, typer.Argument(help="Specimen slug, e.g. double-descent.")],
-    colorway: Annotated[list[str] | None, typer.Option("--colorway", "-c", help="Colourway (repeatable; default: all of the specimen's).")] = None,
+    colorway: Annotated[list[str] | None, typer.Option("--colorway", "-c", help=f"Colourway (repeatable; default: all of the specimen's). {COLORWAYS_HELP}")] = None,
     out: Annotated[Path, typer.Option("--out", "-o", help="Output folder; files go to OUT/SLUG/.")] = Path("out"),
     lpi: Annotated[float | None, typer.Option("--lpi", help="Halftone frequency on the films, 35-65 LPI (default: [print].lpi, 55).")] = None,
     angle: Annotated[float | None, typer.Option("--angle", help="Screen angle in degrees, 0-90 (default: [print].angle_deg, 22.5).")] = None,
@@ -336,7 +417,7 @@ def separate(
 def preflight(
     targets: Annotated[list[str] | None, typer.Argument(help="Specimen slugs, or files teeprint wrote: a print .png, a master .svg, a separations .pdf.")] = None,
     all_: Annotated[bool, typer.Option("--all", help="Every specimen of the archive.")] = False,
-    colorway: Annotated[list[str] | None, typer.Option("--colorway", "-c", help="Colourway (repeatable; for a file: the palette to check it against).")] = None,
+    colorway: Annotated[list[str] | None, typer.Option("--colorway", "-c", help=f"Colourway (repeatable; for a file: the palette to check it against). {COLORWAYS_HELP}")] = None,
     preset: Annotated[str | None, typer.Option("--preset", help="Check at this print size only (default: the smallest scale of all presets, 12x16 = 80 %).")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the reports as JSON instead of tables.")] = False,
     png: Annotated[bool, typer.Option("--png/--no-png", help="Render and check each DTG print PNG too (slower).")] = True,
@@ -401,7 +482,7 @@ def preflight(
 @app.command()
 def mockup(
     slug: Annotated[str, typer.Argument(help="Specimen slug.")],
-    garment: Annotated[list[str] | None, typer.Option("--garment", "-g", help="Garment id (repeatable; default: every garment the specimen's colourways print on).")] = None,
+    garment: Annotated[list[str] | None, typer.Option("--garment", "-g", help=f"Garment id (repeatable; default: every garment the specimen's colourways print on). {GARMENTS_HELP}")] = None,
     out: Annotated[Path, typer.Option("--out", "-o", help="Output folder; files go to OUT/SLUG/.")] = Path("out"),
     fmt: Annotated[str, typer.Option("--format", help="Image format: jpeg, png or webp.")] = "jpeg",
 ) -> None:
@@ -480,7 +561,7 @@ def verify(
 def sheet(
     slugs: Annotated[list[str] | None, typer.Argument(help="Specimen slugs (default: the --family, or the whole archive).")] = None,
     family: Annotated[str | None, typer.Option("--family", "-f", help="Every plate of one family (id).")] = None,
-    colorway: Annotated[str, typer.Option("--colorway", "-c", help="Colourway to draw the plates in.")] = "ecru",
+    colorway: Annotated[str, typer.Option("--colorway", "-c", help=f"Colourway to draw the plates in. {COLORWAYS_HELP}")] = "ecru",
     out: Annotated[Path, typer.Option("--out", "-o", help="Folder for the sheet PNG.")] = Path("out/sheets"),
 ) -> None:
     """Draw a contact sheet: the plates side by side in one PNG, for reviewing a series."""

@@ -12,7 +12,8 @@ import hashlib
 import json
 import os
 import tempfile
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -38,6 +39,52 @@ def _umask() -> int:
     return mask
 
 
+#: Suffix of the temporary files :func:`atomic_write` renames into place.
+TMP_SUFFIX = ".tmp"
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def sweep_orphans(folder: Path) -> list[Path]:
+    """Remove temporary files left in ``folder`` by a writer that was killed (``kill -9``
+    mid-write): their name carries the writer's process id, which no longer runs."""
+    removed: list[Path] = []
+    try:
+        names = list(folder.glob(f".*{TMP_SUFFIX}"))
+    except OSError:
+        return removed
+    for tmp in names:
+        parts = tmp.name[: -len(TMP_SUFFIX)].split(".")
+        pid = parts[-2] if len(parts) >= 3 else ""
+        if pid.isdigit() and int(pid) != os.getpid() and not _pid_alive(int(pid)):
+            tmp.unlink(missing_ok=True)
+            removed.append(tmp)
+    return removed
+
+
+@contextmanager
+def folder_lock(folder: Path) -> Iterator[None]:
+    """Hold an exclusive lock on a render folder while its manifest is read, merged and
+    rewritten, so two renders into one folder keep each other's entries."""
+    import fcntl
+
+    folder.mkdir(parents=True, exist_ok=True)
+    fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)  # the folder itself: no lock file
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)  # closing releases the lock
+
+
 def atomic_write(path: Path, data: bytes) -> bool:
     """Write ``data`` to ``path`` via a temporary file and rename; return False if unchanged."""
     try:
@@ -47,7 +94,8 @@ def atomic_write(path: Path, data: bytes) -> bool:
         pass
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.{os.getpid()}.", suffix=TMP_SUFFIX,
+                                   dir=path.parent)
     except OSError as exc:
         msg = f"{path.parent}: cannot write here ({exc.strerror}); choose another --out"
         raise TeeprintError(msg) from None
@@ -58,6 +106,11 @@ def atomic_write(path: Path, data: bytes) -> bool:
             fh.flush()
             os.fsync(fh.fileno())
         os.replace(tmp, path)
+    except OSError as exc:
+        Path(tmp).unlink(missing_ok=True)
+        msg = (f"{path}: cannot write ({exc.strerror}); free some space or choose another "
+               "--out")
+        raise TeeprintError(msg) from None
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
@@ -109,6 +162,18 @@ def write_outputs(folder: Path, outputs: Iterable[Output], extra: dict[str, Any]
         atomic_write(folder / out.path, out.data)
         written.append(folder / out.path)
     fresh = {o.path: manifest_entry(o) for o in outs}
+    try:
+        with folder_lock(folder):
+            _merge_manifest(folder, fresh, extra)
+    except OSError as exc:
+        msg = f"{folder}: cannot write here ({exc.strerror}); choose another --out"
+        raise TeeprintError(msg) from None
+    return written
+
+
+def _merge_manifest(folder: Path, fresh: dict[str, Any], extra: dict[str, Any] | None) -> None:
+    """Merge this run's entries into the folder's manifest (the caller holds the lock)."""
+    sweep_orphans(folder)
     old = read_manifest(folder)
     merged = {e["path"]: e for e in old["outputs"]
               if isinstance(e, dict) and "path" in e and (folder / e["path"]).is_file()}
@@ -118,4 +183,3 @@ def write_outputs(folder: Path, outputs: Iterable[Output], extra: dict[str, Any]
         manifest.update(extra)
     text = json.dumps(manifest, indent=1, sort_keys=True, ensure_ascii=False) + "\n"
     atomic_write(folder / MANIFEST, text.encode("utf-8"))
-    return written

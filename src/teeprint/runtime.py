@@ -58,3 +58,25 @@ def configure_process() -> bool:
     return all(mallopt(param, value) == 1 for param, value in (
         (_M_ARENA_MAX, 1), (_M_MMAP_THRESHOLD, MMAP_THRESHOLD),
         (_M_TRIM_THRESHOLD, TRIM_THRESHOLD)))
+
+
+def exit_with(pid: int, every_s: float = 0.5) -> None:
+    """End this process soon after process ``pid`` is gone.
+
+    Batch workers fork from a fork server, not from the batch, and wait on a queue the batch
+    can no longer close once it is killed (``kill -9``): without this watch they would live on.
+    """
+    import threading
+    import time
+
+    def watch() -> None:
+        while True:
+            time.sleep(every_s)
+            try:
+                os.kill(pid, 0)
+            except ProcessLookupError:
+                os._exit(1)
+            except PermissionError:
+                pass
+
+    threading.Thread(target=watch, name="teeprint-parent-watch", daemon=True).start()

@@ -144,7 +144,7 @@ def mockup_parts(plate: Plate, colorway: Colorway, garments: Sequence[Garment], 
                  fmt: str = "jpeg", views: Sequence[str] = VIEWS, size_px: int = SIZE_PX
                  ) -> list[Part]:
     """Every view of one colourway as independent parts: a front per garment, a close-up on
-    the first garment and the plate card (named after the colourway's reference garment)."""
+    the first garment and the plate card (named after the first garment)."""
     if fmt not in FORMATS:
         msg = f"--format {fmt!r} is not an image format; choose one of {', '.join(FORMATS)}"
         raise TeeprintError(msg)
@@ -162,7 +162,10 @@ def mockup_parts(plate: Plate, colorway: Colorway, garments: Sequence[Garment], 
                                            closeup(plate, colorway, g0, size_px), fmt)],
                           f"mockup close-up on {g0.id}", 0.8))
     if "plate" in views:
-        parts.append(Part(lambda: [_output(plate, colorway, colorway.garment, "plate",
+        # Named after the first garment asked for (the reference garment when none is named),
+        # so ``--garment navy`` gives navy files only.
+        card_id = garments[0].id if garments else colorway.garment
+        parts.append(Part(lambda: [_output(plate, colorway, card_id, "plate",
                                            plate_card(plate, colorway, size_px), fmt)],
                           "mockup plate card", 0.4))
     return parts
