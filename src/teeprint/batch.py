@@ -31,7 +31,6 @@ import hashlib
 import json
 import os
 import time
-import tomllib
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -231,11 +230,15 @@ class Design:
 
 def read_designs(catalog: Catalog) -> dict[str, Design]:
     """Every ``designs/*.toml``, validated one by one so a bad file fails only itself."""
-    from teeprint.catalog import Specimen, validate
+    from teeprint.catalog import Specimen, read_toml_bytes, validate
 
     designs: dict[str, Design] = {}
     for path in sorted(catalog.designs_dir.glob("*.toml")):
-        raw = path.read_bytes()
+        try:
+            raw = read_toml_bytes(path)
+        except TeeprintError as exc:
+            designs[path.stem] = Design(path.stem, path, b"", None, str(exc))
+            continue
         try:
             data = _parse_toml(raw, path)
             spec = validate(Specimen, data, path)
@@ -262,14 +265,9 @@ def read_designs(catalog: Catalog) -> dict[str, Design]:
 
 
 def _parse_toml(raw: bytes, path: Path) -> dict[str, object]:
-    try:
-        return tomllib.loads(raw.decode("utf-8"))
-    except UnicodeDecodeError:
-        msg = f"{path}: not UTF-8 text (save the file as UTF-8)"
-        raise TeeprintError(msg) from None
-    except tomllib.TOMLDecodeError as exc:
-        msg = f"{path}: invalid TOML: {exc} (fix the syntax)"
-        raise TeeprintError(msg) from None
+    from teeprint.catalog import parse_toml
+
+    return parse_toml(raw, path)
 
 
 def select(designs: dict[str, Design], slugs: Sequence[str], family: str | None,

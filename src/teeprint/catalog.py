@@ -24,6 +24,7 @@ from pydantic import (
     Field,
     StringConstraints,
     ValidationError,
+    field_validator,
     model_validator,
 )
 
@@ -32,6 +33,8 @@ from teeprint.errors import TeeprintError
 
 SLUG_PATTERN = r"^[a-z0-9]+(?:-[a-z0-9]+)*$"
 SLUG_RE = re.compile(SLUG_PATTERN)
+#: Longest slug accepted (a file name must stay well under the system's limit).
+MAX_SLUG = 120
 Slug = Annotated[str, StringConstraints(pattern=SLUG_PATTERN, max_length=64)]
 Hex = Annotated[str, StringConstraints(pattern=r"^#[0-9a-fA-F]{6}$")]
 Honesty = Literal["computed", "closed-form", "hand-wired", "schematic"]
@@ -108,8 +111,35 @@ Family = Literal[
 ]
 
 
+#: Control characters (C0 and C1, but for tab and newline) make an SVG ill-formed and print as
+#: nothing; no text a user writes needs them.
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
+def _no_control_characters(value: Any, where: str = "") -> None:
+    if isinstance(value, str):
+        m = _CONTROL.search(value)
+        if m:
+            msg = (f"{where or 'text'} holds the control character U+{ord(m.group()):04X}; "
+                   "remove it")
+            raise ValueError(msg)
+    elif isinstance(value, dict):
+        for k, v in value.items():
+            _no_control_characters(k, where)
+            _no_control_characters(v, f"{where + '.' if where else ''}{k}")
+    elif isinstance(value, list | tuple):
+        for i, v in enumerate(value):
+            _no_control_characters(v, f"{where}[{i}]")
+
+
 class _Model(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _printable(cls, data: Any) -> Any:
+        _no_control_characters(data)
+        return data
 
 
 def _surname(name: str) -> str:
@@ -174,7 +204,7 @@ class Specimen(_Model):
     honesty: Honesty
     method: str = Field(min_length=1, max_length=140, description="how the figure was made, in a phrase")
     seed: int = Field(default=0, ge=0, le=2**32 - 1)
-    colorways: tuple[Slug, ...] = ("ecru", "black")
+    colorways: tuple[Slug, ...] = Field(default=("ecru", "black"), min_length=1)
     tags: tuple[str, ...] = ()
     recipe: Stage
     motif: Stage
@@ -186,7 +216,9 @@ class Ink(_Model):
 
     id: Slug
     name: str = Field(min_length=1)
-    spot: str = Field(min_length=1, max_length=63, description="separation name as the printer knows it")
+    spot: str = Field(min_length=1, max_length=63, pattern=r"^[^/()<>\[\]{}%#\\]+$",
+                      description="separation name as the printer knows it (a PDF colourant "
+                      "name: no / ( ) < > [ ] { } % # or backslash)")
     hex: Hex
     cmyk: tuple[float, float, float, float]
     overprint: bool = False
@@ -299,6 +331,10 @@ def mix_hex(ink_hex: str, ground_hex: str, t: float) -> str:
     return "#" + "".join(f"{v:02x}" for v in out)
 
 
+#: The fields a product title or handle pattern may use (see ``storefront.products``).
+PRODUCT_FIELDS = ("slug", "name", "plate", "plate_roman", "latin_title", "family", "family_name")
+
+
 class ShopInfo(_Model):
     """The shop's identity as printed on the plates and in the storefront."""
 
@@ -308,6 +344,25 @@ class ShopInfo(_Model):
     vendor: str = "Specimina"
     title_pattern: str = "{name} — Plate {plate_roman} Specimen Tee"
     handle_pattern: str = "{slug}-tee"
+
+    @field_validator("title_pattern", "handle_pattern")
+    @classmethod
+    def _template(cls, v: str) -> str:
+        from teeprint.textfmt import check_template
+
+        check_template(v, PRODUCT_FIELDS)
+        return v
+
+    @field_validator("handle_pattern")
+    @classmethod
+    def _handle_stays_a_name(cls, v: str) -> str:
+        # A handle names files and URLs: only the fields and lowercase words joined by '-'.
+        literal = re.sub(r"\{[^{}]*\}", "", v)
+        if not re.fullmatch(r"[a-z0-9-]*", literal) or "{" not in v:
+            msg = (f"{v!r} must be fields and lowercase letters, digits or '-' (no '/', '.' or "
+                   "spaces), e.g. \"{slug}-tee\"")
+            raise ValueError(msg)
+        return v
 
 
 class PathsConfig(_Model):
@@ -375,17 +430,48 @@ def _describe(err: ValidationError) -> str:
     return f"key '{loc}': {msg}{extra}"
 
 
-def read_toml(path: Path) -> dict[str, Any]:
-    """Parse a TOML file, turning syntax errors into a one-line :class:`TeeprintError`."""
+#: Largest settings, palette or design file read (a design is a few kilobytes).
+MAX_TOML_BYTES = 1 << 20
+
+
+def read_toml_bytes(path: Path) -> bytes:
+    """A TOML file's bytes; a missing, unreadable or oversized file is one clear line."""
     try:
         with path.open("rb") as fh:
-            return tomllib.load(fh)
+            raw = fh.read(MAX_TOML_BYTES + 1)
     except FileNotFoundError:
         msg = f"{path}: file not found"
+        raise TeeprintError(msg) from None
+    except IsADirectoryError:
+        msg = f"{path}: is a folder, not a TOML file (remove or rename it)"
+        raise TeeprintError(msg) from None
+    except OSError as exc:
+        msg = f"{path}: cannot read ({exc.strerror}); check the file and its permissions"
+        raise TeeprintError(msg) from None
+    if len(raw) > MAX_TOML_BYTES:
+        msg = f"{path}: larger than {MAX_TOML_BYTES >> 20} MiB; this is not a teeprint file"
+        raise TeeprintError(msg)
+    return raw
+
+
+def parse_toml(raw: bytes, path: Path) -> dict[str, Any]:
+    """Parse TOML bytes; bad encoding, syntax or absurd nesting is one clear line."""
+    try:
+        return tomllib.loads(raw.decode("utf-8"))
+    except UnicodeDecodeError:
+        msg = f"{path}: not UTF-8 text (save the file as UTF-8)"
         raise TeeprintError(msg) from None
     except tomllib.TOMLDecodeError as exc:
         msg = f"{path}: invalid TOML: {exc} (fix the syntax)"
         raise TeeprintError(msg) from None
+    except RecursionError:
+        msg = f"{path}: nested too deeply to be a teeprint file"
+        raise TeeprintError(msg) from None
+
+
+def read_toml(path: Path) -> dict[str, Any]:
+    """Read and parse a TOML file, turning every failure into a one-line :class:`TeeprintError`."""
+    return parse_toml(read_toml_bytes(path), path)
 
 
 def validate(model: type[M], data: dict[str, Any], path: Path) -> M:
@@ -538,6 +624,10 @@ class Catalog:
         specimen does not parse all of them.  Rules across files (unique plate numbers) are
         checked whenever the archive is listed (``list``, ``batch``, the shop exports).
         """
+        if len(slug) > MAX_SLUG:
+            msg = (f"unknown specimen {slug[:40]!r}... ({len(slug)} characters; a slug has at "
+                   f"most {MAX_SLUG}); run `teeprint list` to see them")
+            raise TeeprintError(msg)
         if "_specimens" not in self.__dict__ and SLUG_RE.fullmatch(slug):
             path = self.designs_dir / f"{slug}.toml"
             if path.is_file():

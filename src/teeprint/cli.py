@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import typer
+from typer.core import TyperGroup
 
 from teeprint.defaults import embedded_ids
 from teeprint.pipeline import KINDS
@@ -26,8 +27,40 @@ if TYPE_CHECKING:
 # Recipes need repeatable numbers: one BLAS thread unless the user says otherwise.
 limit_blas_threads()
 
+class _OneLineErrors(TyperGroup):
+    """Usage errors (a bad option value, a missing argument) as one line, like every other
+    error, naming the command's ``--help`` instead of printing the usage block."""
+
+    def main(self, args: Any = None, prog_name: str | None = None,  # type: ignore[override]
+             complete_var: str | None = None, standalone_mode: bool = True, **extra: Any) -> Any:
+        if not standalone_mode:
+            return super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
+        try:
+            code = super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
+        except Exception as exc:
+            # Typer may vendor click: recognise its exceptions by class name.
+            kinds = {cls.__name__ for cls in type(exc).__mro__}
+            if "NoArgsIsHelpError" in kinds:
+                exc.show()  # type: ignore[attr-defined]
+                sys.exit(0)
+            if "UsageError" in kinds:
+                ctx = getattr(exc, "ctx", None)
+                where = ctx.command_path if ctx is not None else "teeprint"
+                err(f"{exc.format_message()} (see `{where} --help`)")  # type: ignore[attr-defined]
+                sys.exit(2)
+            if "ClickException" in kinds:
+                err(exc.format_message())  # type: ignore[attr-defined]
+                sys.exit(getattr(exc, "exit_code", 1))
+            if "Abort" in kinds:
+                err("interrupted")
+                sys.exit(130)
+            raise
+        sys.exit(code if isinstance(code, int) else 0)
+
+
 app = typer.Typer(
     name="teeprint",
+    cls=_OneLineErrors,
     help="Render machine-learning specimens as museum-plate apparel: print files, separations, "
     "mockups and shop exports.",
     no_args_is_help=True,

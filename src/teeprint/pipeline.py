@@ -69,7 +69,15 @@ def draw_plate(catalog: Catalog, spec: Specimen, seed: int | None = None) -> Pla
     data = recipes.run(spec, seed)
     ts = typesetter(catalog)
     figure = motifs.draw(spec, data, FIGURE_BOX, ts)
-    return Plate(spec, data, compose(spec, figure, data, catalog.settings, ts))
+    artwork = compose(spec, figure, data, catalog.settings, ts)
+    if ts.missing:
+        from teeprint.errors import TeeprintError
+
+        chars = " ".join(f"{c} (U+{ord(c):04X})" for c in sorted(ts.missing))
+        msg = (f"{spec.slug}: no face has a glyph for {chars}; it would print as an empty box "
+               "(write it another way in the design, or add a font that has it under fonts/)")
+        raise TeeprintError(msg)
+    return Plate(spec, data, artwork)
 
 
 def file_stem(slug: str, colorway: str | None = None, *parts: str) -> str:

@@ -11,7 +11,7 @@ import math
 from typing import TYPE_CHECKING
 
 import numpy as np
-from pydantic import Field
+from pydantic import Field, model_validator
 
 from teeprint.artwork import Box, PathBuilder, Shape, fill, stroke
 from teeprint.errors import TeeprintError
@@ -89,6 +89,18 @@ class CurveParams(Params):
     points_role: str = Field("accent", pattern="^(ink|accent)$")
     notes: tuple[str, ...] = Field((), max_length=6, description="lines formatted with scalar arrays")
 
+
+    @model_validator(mode="after")
+    def _log_bounds(self) -> CurveParams:
+        for axis, log, lo, hi in (("x", self.x_log, self.x_min, self.x_max),
+                                  ("y", self.y_log, self.y_min, self.y_max)):
+            if log and any(v is not None and v <= 0 for v in (lo, hi)):
+                msg = f"{axis}_min and {axis}_max must be above 0 on a log axis ({axis}_log = true)"
+                raise ValueError(msg)
+            if lo is not None and hi is not None and lo >= hi:
+                msg = f"{axis}_min must be below {axis}_max"
+                raise ValueError(msg)
+        return self
 
 def _polyline(xs: Scale, ys: Scale, x: np.ndarray, y: np.ndarray, plot: Box) -> tuple[np.ndarray, np.ndarray]:
     xp = xs(x)
@@ -542,10 +554,12 @@ def _fill_text(template: str, data: FigureData, what: str) -> str:
     """A label with ``{name:format}`` fields filled from the figure's scalar arrays."""
     scalars = {k: (v.item() if isinstance(v, np.ndarray) else v) for k, v in data.arrays.items()
                if np.ndim(v) == 0}
+    from teeprint.textfmt import safe_format
+
     try:
-        return template.format(**scalars)
-    except (KeyError, ValueError, IndexError, AttributeError) as exc:
-        msg = f"motif param '{what}': {template!r} cannot be filled from the scalar arrays ({exc})"
+        return safe_format(template, scalars)
+    except ValueError as exc:
+        msg = f"motif param '{what}': {exc} (fields are the figure's scalar arrays)"
         raise TeeprintError(msg) from None
 
 

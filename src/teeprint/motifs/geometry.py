@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import math
 import re
-import string
 from typing import Any, Literal
 
 import numpy as np
@@ -51,8 +50,15 @@ def format_text(template: str, data: FigureData) -> str:
     Labels that quote a number (a sparsity, a step) then come from the computation, never from
     a second copy typed into the design file.
     """
+    from teeprint.textfmt import check_template, safe_format
+
+    try:
+        names = check_template(template)
+    except ValueError as exc:
+        msg = f"label {exc}"
+        raise TeeprintError(msg) from None
     scalars: dict[str, Any] = {}
-    for _, name, _, _ in string.Formatter().parse(template):
+    for name in names:
         if name:
             if name not in data.arrays:
                 msg = f"label {template!r} names {name!r}, which the recipe does not produce"
@@ -62,7 +68,11 @@ def format_text(template: str, data: FigureData) -> str:
                 msg = f"label {template!r} names {name!r}, which is not a scalar"
                 raise TeeprintError(msg)
             scalars[name] = value.item()
-    return minus_signs(template.format(**scalars))
+    try:
+        return minus_signs(safe_format(template, scalars))
+    except ValueError as exc:
+        msg_0 = f"label {exc}"
+        raise TeeprintError(msg_0) from None
 
 
 def minus_signs(text: str) -> str:
@@ -262,6 +272,8 @@ def vector_star(data: FigureData, p: VectorStarParams, ctx: MotifContext) -> lis
         shapes.append(fill(red_heads, "accent"))
     shapes.append(fill(PathBuilder().circle(cx, cy, HEAVY_PT)))
     for i in range(n):
+        if not labels[i]:  # an empty label: the arrow goes unnamed
+            continue
         a = math.atan2(w[1, i], w[0, i])
         reach = max(norms[i] * scale, 34.0) + 30
         lx, ly = cx + reach * math.cos(a), cy - reach * math.sin(a)

@@ -87,7 +87,8 @@ BUILTIN_MODULES = (
 class Params(BaseModel):
     """Base for recipe and motif parameter models: frozen, unknown keys rejected."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid", defer_build=True)
+    model_config = ConfigDict(frozen=True, extra="forbid", defer_build=True,
+                              allow_inf_nan=False)
 
 
 Arrays = dict[str, Any]

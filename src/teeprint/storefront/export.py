@@ -85,6 +85,13 @@ def _kind_of(rel: str) -> str:
 def check_base_url(base_url: str, local_preview: bool, where: str) -> None:
     """Shopify fetches every image cell over the network: refuse anything but an absolute
     ``https://`` base unless the files are only for a local preview."""
+    from urllib.parse import urlsplit
+
+    scheme = urlsplit(base_url).scheme.lower() if ":" in base_url else ""
+    if scheme and scheme not in ("https", "http", "file") and len(scheme) > 1:
+        msg = (f"{where}: image base URL {base_url!r} has the scheme '{scheme}:'; give the "
+               "https:// address where OUT/images/ is hosted")
+        raise TeeprintError(msg)
     if local_preview:
         return
     if not base_url:
@@ -92,8 +99,6 @@ def check_base_url(base_url: str, local_preview: bool, where: str) -> None:
                "Shopify cannot fetch; pass --image-base-url https://... (where OUT/images/ will "
                "be hosted) or --local-preview")
         raise TeeprintError(msg)
-    from urllib.parse import urlsplit
-
     parts = urlsplit(base_url)
     if parts.scheme != "https" or not parts.netloc or any(c in base_url for c in "\"'<> \t\r\n"):
         msg = (f"{where}: image base URL {base_url!r} is not an absolute https:// URL; "

@@ -81,12 +81,12 @@ def _tags(spec: Specimen) -> tuple[str, ...]:
 
 
 def _pattern(catalog: Catalog, key: str, pattern: str, spec: Specimen) -> str:
-    fields = _fields(spec)
+    from teeprint.textfmt import safe_format
+
     try:
-        return pattern.format(**fields)
-    except (KeyError, IndexError, ValueError) as exc:
-        msg = (f"{catalog.settings_path}: key 'shop.{key}': {exc!s} is not a field; use "
-               f"{', '.join('{' + k + '}' for k in fields)}")
+        return safe_format(pattern, _fields(spec))
+    except ValueError as exc:
+        msg = f"{catalog.settings_path}: key 'shop.{key}': {exc}"
         raise TeeprintError(msg) from None
 
 

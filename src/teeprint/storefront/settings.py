@@ -122,11 +122,17 @@ class Commerce(_Model):
                 raise ValueError(msg)
         sample = {"slug": "s", "handle": "h", "plate": 1, "garment": "g", "colorway": "c",
                   "size": "M", "family": "f"}
+        from teeprint.textfmt import safe_format
+
         try:
-            self.sku_pattern.format(**sample)
-        except (KeyError, IndexError, ValueError) as exc:
-            msg = f"sku_pattern: {exc!s} is not a field; use {', '.join('{' + f + '}' for f in SKU_FIELDS)}"
+            safe_format(self.sku_pattern, sample)
+        except ValueError as exc:
+            msg = f"sku_pattern: {exc}"
             raise ValueError(msg) from None
+        weights = self.grams.values() if isinstance(self.grams, dict) else [self.grams]
+        if any(not 0 < w <= 10_000 for w in weights):
+            msg = "grams: a shipping weight must be between 1 and 10000 grams"
+            raise ValueError(msg)
         if "{size" not in self.sku_pattern or "{garment" not in self.sku_pattern:
             msg = "sku_pattern must contain {garment} and {size} so every variant has its own SKU"
             raise ValueError(msg)
