@@ -399,6 +399,19 @@ class PrintSettings(_Model):
     lpi: float = Field(default=55.0, ge=35.0, le=65.0)
     angle_deg: float = Field(default=22.5, ge=0.0, lt=90.0)
     film_dpi: Literal[300, 600] = 300
+    #: A CMYK output ICC profile (path relative to shop.toml): with it the spot PDF is PDF/X-4.
+    output_profile: str = ""
+    #: The printing condition's identifier in the ICC registry (e.g. FOGRA39, GRACoL2013).
+    output_condition: str = Field(default="", max_length=63)
+    output_condition_info: str = Field(default="", max_length=200)
+
+    @model_validator(mode="after")
+    def _intent_complete(self) -> PrintSettings:
+        if bool(self.output_profile) != bool(self.output_condition):
+            msg = ("output_profile and output_condition go together: the CMYK profile file and "
+                   "the condition's registry name (e.g. FOGRA39)")
+            raise ValueError(msg)
+        return self
 
 
 class Settings(_Model):

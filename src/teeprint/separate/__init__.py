@@ -123,11 +123,20 @@ def separation_pdf_stage(plate: Plate, colorway: Colorway, options: dict[str, An
     has_underbase = bool(j.plates) and j.plates[0].is_underbase
     layer_set = layers(plate.artwork, colorway, j.settings.film_dpi) if has_underbase else None
     data = separation_pdf(plate.artwork, colorway, j.plates, layer_set, j.marks, j.labels, j.info)
+    catalog: Catalog | None = options.get("catalog")
+    pdfx = bool(catalog is not None and catalog.settings.print.output_profile)
+    if catalog is not None and pdfx:
+        from teeprint.separate.pdfx import load_intent, make_pdfx4
+
+        ps = catalog.settings.print
+        intent = load_intent(catalog.settings_path.resolve().parent / ps.output_profile,
+                             ps.output_condition, ps.output_condition_info)
+        data = make_pdfx4(data, intent, j.info["title"])
     name = file_stem(plate.spec.slug, colorway.id, "separations") + ".pdf"
     return [Output(name, "separation-pdf", data, colorway.id, round(j.page.width_pt),
                    round(j.page.height_pt), 72,
                    {"plates": [p.name for p in j.plates], "screens": len(j.plates),
-                    "underbase": has_underbase})]
+                    "underbase": has_underbase, "pdfx": "PDF/X-4" if pdfx else None})]
 
 
 def film_parts(plate: Plate, colorway: Colorway, options: dict[str, Any]) -> list[Part]:
