@@ -24,7 +24,9 @@ from teeprint.separate.halftone import measure_screen, screen
 from teeprint.separate.plates import (
     LPI_RANGE,
     PATCH_TINTS,
+    UNDERBASE_FINE_CHOKE_PT,
     UNDERBASE_MIN_AREA_PT2,
+    UNDERBASE_WIDE_PT,
     Page,
     _slot,
     patch_box,
@@ -99,11 +101,13 @@ def test_underbase_covers_top_inks_minus_choke(black_outputs, black_pdf_path):
     plates = tiffsep(black_pdf_path, dpi)
     k = dpi / 72
     trim = (slice(round(36 * k), round((36 + 1296) * k)), slice(round(36 * k), round((36 + 1080) * k)))
+    # The underbase lies inside the inked area, tints included (a 50 % line is ink; its
+    # underbase is at 50 %), with one pixel of resampling slack...
+    inked = (plates["PANTONE 7527 C"][trim] > 0.1) | (plates["PANTONE 7597 C"][trim] > 0.1)
+    outside = (plates["Underbase_White"][trim] > 0.1) & ~ndimage.binary_dilation(inked, iterations=1)
+    assert outside.sum() <= 0.001 * (plates["Underbase_White"][trim] > 0.1).sum()
     top = (plates["PANTONE 7527 C"][trim] > 0.5) | (plates["PANTONE 7597 C"][trim] > 0.5)
     under = plates["Underbase_White"][trim] > 0.5
-    # The underbase lies inside the top inks (one pixel of resampling slack)...
-    outside = under & ~ndimage.binary_dilation(top, iterations=1)
-    assert outside.sum() <= 0.001 * under.sum()
     # ...and fills them except for the choke (plus half the minimum underbase feature).
     r = (cw.underbase.choke_pt + 0.5) * k + 1.5
     yy, xx = np.mgrid[-math.ceil(r):math.ceil(r) + 1, -math.ceil(r):math.ceil(r) + 1]
@@ -115,8 +119,18 @@ def test_underbase_covers_top_inks_minus_choke(black_outputs, black_pdf_path):
     missing = core & ~under
     assert core.sum() > 1000
     assert missing.sum() <= 0.002 * core.sum(), f"{missing.sum()} px of choked top ink lack underbase"
-    # The choke really is there: a tight erosion of the top inks is not all covered.
-    assert (top & ~ndimage.binary_erosion(top) & under).sum() < 0.05 * (top & ~ndimage.binary_erosion(top)).sum()
+    # The full choke really is there on wide areas: their outer pixel ring is left bare...
+    rw = UNDERBASE_WIDE_PT / 2 * k
+    yy, xx = np.mgrid[-math.ceil(rw):math.ceil(rw) + 1, -math.ceil(rw):math.ceil(rw) + 1]
+    disc = xx * xx + yy * yy <= rw * rw
+    wide = ndimage.binary_dilation(ndimage.binary_erosion(top, structure=disc), structure=disc) & top
+    ring = wide & ~ndimage.binary_erosion(wide)
+    assert ring.sum() > 500
+    # (where a line leaves an area, the line's finer choke reaches the ring: a few percent)
+    assert (ring & under).sum() < 0.1 * ring.sum()
+    # ...while lines keep white under most of their length (the fine-detail rule).
+    thin = top & ~ndimage.binary_dilation(wide, iterations=3)
+    assert (thin & under).sum() > 0.3 * thin.sum()
 
 
 def test_pdf_has_no_fonts(black_pdf_path):
@@ -273,14 +287,26 @@ def test_tints_drop_out_go_solid_or_become_dots(catalog):
     assert abs(region(50).mean() - 0.5) < 0.05
 
 
-def test_thin_lines_get_no_underbase_wide_areas_do(catalog):
+def test_fine_detail_keeps_a_finely_choked_underbase_wide_areas_the_full_choke(catalog):
     cw = catalog.colorway("black")
     hair = stroke(PathBuilder().move(10, 20).line(130, 20), 1.5)
+    wisp = stroke(PathBuilder().move(10, 30).line(130, 30), 0.5)
     block = fill(PathBuilder().rect(10, 40, 120, 80))
-    lay = layers_mod.build_layers(_art(hair, block), cw, 300)
+    lay = layers_mod.build_layers(_art(hair, wisp, block), cw, 300)
     ub = lay.plates[0].cover
     k = 300 / 72
-    assert not ub[round((36 + 20) * k), :].any(), "a 1.5 pt line is choked away entirely"
+
+    def across(y_pt: float, x_pt: float = 70) -> float:
+        """Underbase width (pt) across a horizontal line at y, at x."""
+        col = ub[round((36 + y_pt - 3) * k):round((36 + y_pt + 3) * k), round((36 + x_pt) * k)]
+        return col.sum() / k
+
+    # A 1.5 pt line keeps white under it all along, choked by the fine choke on each side.
+    assert abs(across(20) - (1.5 - 2 * UNDERBASE_FINE_CHOKE_PT)) <= 0.5
+    assert all(across(20, x) > 0.5 for x in range(15, 126, 10))
+    # A 0.5 pt line is under the fine-detail minimum and gets none.
+    assert across(30) == 0
+    # The block gets the full choke at its edge.
     assert ub[round((36 + 80) * k), round((36 + 70) * k)]
     edge = round((36 + 10 + 0.5) * k)
     assert not ub[round((36 + 80) * k), edge], "the underbase stops short of the edge"

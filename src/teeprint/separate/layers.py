@@ -22,8 +22,11 @@ from teeprint.raster import paint_shape
 from teeprint.separate.morphology import dilate_packed, drop_islands, erode_packed, pack, unpack
 from teeprint.separate.plates import (
     DROPOUT_TINT,
+    UNDERBASE_FINE_CHOKE_PT,
+    UNDERBASE_FINE_MIN_PT,
     UNDERBASE_MIN_AREA_PT2,
     UNDERBASE_MIN_PT,
+    UNDERBASE_WIDE_PT,
     Page,
     SepPlate,
     plate_list,
@@ -149,6 +152,39 @@ def choke(mask: np.ndarray, radius_px: float, min_feature_px: float = 0.0,
     return out
 
 
+def _dilate(mask: np.ndarray, radius_px: float) -> np.ndarray:
+    """Dilate a mask by a disc (only the mask's bounding box, grown by the radius)."""
+    if not mask.any():
+        return mask.copy()
+    pad = int(np.ceil(radius_px)) + 1
+    rows = np.flatnonzero(mask.any(axis=1))
+    cols = np.flatnonzero(mask.any(axis=0))
+    r0, r1 = max(rows[0] - pad, 0), min(rows[-1] + 1 + pad, mask.shape[0])
+    c0, c1 = max(cols[0] - pad, 0), min(cols[-1] + 1 + pad, mask.shape[1])
+    out = np.zeros_like(mask)
+    out[r0:r1, c0:c1] = unpack(dilate_packed(pack(mask[r0:r1, c0:c1]), radius_px), int(c1 - c0))
+    return out
+
+
+def underbase_mask(union: np.ndarray, choke_px: float, px_per_pt: float) -> np.ndarray:
+    """The white under the top inks: the union of what they print, choked.
+
+    Wide areas (those holding a disc of :data:`UNDERBASE_WIDE_PT`) get the full choke and lose
+    features thinner than the minimum.  Everything else (lines, type, thin details, which the
+    full choke would erase) gets the fine-detail choke :data:`UNDERBASE_FINE_CHOKE_PT` instead,
+    so a line keeps white under it all along its length.
+    """
+    k = px_per_pt
+    full = choke(union, choke_px, UNDERBASE_MIN_PT * k, UNDERBASE_MIN_AREA_PT2 * k * k)
+    fine_px = min(choke_px, UNDERBASE_FINE_CHOKE_PT * k)
+    if fine_px >= choke_px:
+        return full
+    fine = choke(union, fine_px, UNDERBASE_FINE_MIN_PT * k)
+    radius = UNDERBASE_WIDE_PT / 2 * k
+    wide = _dilate(choke(union, radius), radius + choke_px + 1.0)
+    return (full & wide) | (fine & ~wide)
+
+
 def build_layers(artwork: Artwork, colorway: Colorway, dpi: int) -> Layers:
     """Rasterise the colourway's plates on the separation page, in print order.
 
@@ -188,8 +224,7 @@ def build_layers(artwork: Artwork, colorway: Colorway, dpi: int) -> Layers:
             inked = r.inked()
             union |= inked
             np.maximum(density, np.multiply(r.tint, inked, dtype=np.uint8), out=density)
-        choked = choke(union, plates[0].choke_pt * k, UNDERBASE_MIN_PT * k,
-                       UNDERBASE_MIN_AREA_PT2 * k * k)
+        choked = underbase_mask(union, plates[0].choke_pt * k, k)
         rasters.insert(0, PlateRaster(plates[0], choked,
                                       np.multiply(density, choked, dtype=np.uint8)))
     return Layers(page, dpi, tuple(rasters))

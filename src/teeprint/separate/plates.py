@@ -39,6 +39,17 @@ LABEL_PT = 9.0
 UNDERBASE_MIN_PT = 1.0
 #: Underbase islands smaller than this area (2.5 x 2.5 pt) are dropped too.
 UNDERBASE_MIN_AREA_PT2 = 6.25
+#: The fine-detail rule.  Only areas wider than this get the full choke; narrower features
+#: (lines, type, hatching) would mostly be erased by it.
+UNDERBASE_WIDE_PT = 6.0
+#: Those narrower features keep white under them, choked by this much only:
+#: on a dark tee a line printed without underbase sinks into the shirt.  Printers accept the
+#: thinner choke on fine detail; a press that misregisters by more than this shows a hairline
+#: of white beside such lines.
+UNDERBASE_FINE_CHOKE_PT = 0.25
+#: Fine-detail underbase narrower than this is dropped: a line must be at least this plus
+#: twice the fine choke (0.75 pt) wide to get white under it.
+UNDERBASE_FINE_MIN_PT = 0.25
 #: The composite-preview colour of an underbase whose own CMYK alternate would be invisible.
 VISIBLE_UNDERBASE_CMYK = (0.0, 0.0, 0.0, 0.12)
 #: Tint patches printed on every plate (exposure and halftone check for the printer).
