@@ -610,10 +610,16 @@ def sheet(
             msg = f"no specimen in family {family!r}; see `teeprint list`"
             raise TeeprintError(msg)
         name = f"{family or ('plates' if slugs else 'archive')}--{colorway}.png"
-        png = contact_sheet(cat, specs, colorway)
+        problems: list[tuple[str, str]] = []
+        png = contact_sheet(cat, specs, colorway, problems=problems)
         out.mkdir(parents=True, exist_ok=True)
         atomic_write(out / name, png)
-        info(f"{len(specs)} plates on {out / name}")
+        for slug, why in problems:
+            err(f"{slug}: {why}")
+        info(f"{len(specs)} plates on {out / name}"
+             + (f" ({len(problems)} could not be drawn)" if problems else ""))
+        if problems:
+            raise typer.Exit(1)
 
 
 def main() -> None:

@@ -49,14 +49,45 @@ def thumbnail(catalog: Catalog, spec: Specimen, colorway_id: str) -> np.ndarray:
     return (rgba[..., :3] * alpha + ground * (1 - alpha)).round().astype(np.uint8)
 
 
-def _thumb(slug: str, colorway_id: str) -> np.ndarray:
+def _broken(catalog: Catalog, spec: Specimen, why: str) -> np.ndarray:
+    """A grey card in place of a plate that cannot be drawn, with the slug and the reason."""
+    import textwrap
+
+    from PIL import Image, ImageDraw
+
+    w = THUMB_W_PX
+    h = round(w * 18 / 15)
+    img = Image.new("RGB", (w, h), (96, 96, 96))
+    draw = ImageDraw.Draw(img)
+    lines = [spec.slug, "cannot be drawn:", *textwrap.wrap(why, 60)[:12]]
+    draw.multiline_text((16, 16), "\n".join(lines), fill=(255, 255, 255), spacing=6)
+    return np.asarray(img)
+
+
+def _safe_thumbnail(catalog: Catalog, spec: Specimen, colorway_id: str) -> tuple[np.ndarray, str]:
+    from teeprint.errors import TeeprintError
+
+    try:
+        return thumbnail(catalog, spec, colorway_id), ""
+    except TeeprintError as exc:
+        why = str(exc)
+    except Exception as exc:  # a bug in one recipe must not hide the rest of the series
+        why = f"{type(exc).__name__}: {exc}"
+    return _broken(catalog, spec, why), why
+
+
+def _thumb(slug: str, colorway_id: str) -> tuple[np.ndarray, str]:
     cat = _WORKER["catalog"]
-    return thumbnail(cat, cat.specimen(slug), colorway_id)
+    return _safe_thumbnail(cat, cat.specimen(slug), colorway_id)
 
 
 def contact_sheet(catalog: Catalog, specs: Sequence[Specimen], colorway_id: str,
-                  jobs: int = 2) -> bytes:
-    """The plates as one PNG grid (plate order, :data:`COLUMNS` across)."""
+                  jobs: int = 2, problems: list[tuple[str, str]] | None = None) -> bytes:
+    """The plates as one PNG grid (plate order, :data:`COLUMNS` across).
+
+    A plate that cannot be drawn becomes a grey card naming the reason, and ``(slug, reason)``
+    is appended to ``problems``.
+    """
     import io
 
     from PIL import Image
@@ -65,9 +96,12 @@ def contact_sheet(catalog: Catalog, specs: Sequence[Specimen], colorway_id: str,
     if jobs > 1 and len(specs) > 2:
         args = (catalog.settings_path, catalog.designs_dir, catalog.palettes_dir)
         with ProcessPoolExecutor(jobs, initializer=_init, initargs=(args,)) as pool:
-            thumbs = list(pool.map(_thumb, [s.slug for s in specs], [colorway_id] * len(specs)))
+            made = list(pool.map(_thumb, [s.slug for s in specs], [colorway_id] * len(specs)))
     else:
-        thumbs = [thumbnail(catalog, s, colorway_id) for s in specs]
+        made = [_safe_thumbnail(catalog, s, colorway_id) for s in specs]
+    thumbs = [t for t, _ in made]
+    if problems is not None:
+        problems.extend((s.slug, why) for s, (_, why) in zip(specs, made, strict=True) if why)
     th, tw = thumbs[0].shape[:2]
     cols = min(COLUMNS, len(thumbs))
     rows = -(-len(thumbs) // cols)
