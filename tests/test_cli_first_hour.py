@@ -164,3 +164,21 @@ def test_mockup_for_one_garment_names_every_file_after_it(tmp_path):
     assert res.exit_code == 0, res.output
     names = sorted(p.name for p in (tmp_path / "relu").glob("*.jpg"))
     assert names == ["relu--navy--closeup.jpg", "relu--navy--front.jpg", "relu--navy--plate.jpg"]
+
+
+def test_a_full_disk_is_one_line_and_leaves_no_torn_file(tmp_path):
+    """The file-size limit stands in for a full disk: the write fails with EFBIG mid-file."""
+    import resource
+
+    def small_disk() -> None:
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+        resource.setrlimit(resource.RLIMIT_FSIZE, (64 * 1024, 64 * 1024))
+
+    res = subprocess.run([sys.executable, "-m", "teeprint", "--config", str(REPO / "shop.toml"),
+                          "render", "relu", "-c", "ecru", "--only", "print-png", "--out",
+                          str(tmp_path)], capture_output=True, text=True, timeout=300,
+                         preexec_fn=small_disk, check=False)
+    assert res.returncode == 2, res.stderr
+    lines = [ln for ln in res.stderr.splitlines() if ln.strip()]
+    assert len(lines) == 1 and "cannot write" in lines[0] and "Traceback" not in res.stderr
+    assert [p.name for p in (tmp_path / "relu").iterdir()] == []
