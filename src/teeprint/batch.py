@@ -407,7 +407,7 @@ def _init_worker(queue: Any = None, batch_pid: int | None = None) -> None:
 
 #: Modules the forkserver imports once, so each worker starts warm instead of re-importing.
 _PRELOAD = ["numpy", "cairosvg", "teeprint.pipeline", "teeprint.recipes", "teeprint.motifs",
-            "teeprint.typeset", "teeprint.raster", "teeprint.batch"]
+            "teeprint.typeset", "teeprint.raster", "teeprint.batch", "teeprint.warm"]
 
 
 # -- the run -----------------------------------------------------------------------------------
