@@ -18,6 +18,7 @@ from pydantic import Field, model_validator
 from teeprint.artwork import Box, PathBuilder, Shape, stroke
 from teeprint.errors import TeeprintError
 from teeprint.motifs import MotifContext, motif
+from teeprint.motifs.geometry import format_text
 from teeprint.motifs.style import (
     GHOST_TINT,
     HAIR_PT,
@@ -59,7 +60,7 @@ class BarsParams(Params):
     right_format: str = Field("{:.2f}", max_length=40)
     y_max: float | None = Field(None, gt=0.0, le=1.0)
     columns: Literal[0, 1, 2] = Field(0, description="0: one column up to 4 panels, else two")
-    note: str = Field("", max_length=90)
+    note: str = Field("", max_length=90, description="a line under the panels; {name} fields")
 
     @model_validator(mode="after")
     def _formats(self) -> BarsParams:
@@ -204,5 +205,7 @@ def token_bars(data: FigureData, p: BarsParams, ctx: MotifContext) -> list[Shape
         shapes.append(ts.line(p.overlay_label, "mono", TICK_PT, x + 40, foot))
         x += 40 + ts.measure(p.overlay_label, "mono", TICK_PT) + 30
     if p.note:
-        shapes.append(ts.line(p.note, "mono", TICK_PT, x, foot))
+        # A note may quote the figure's scalars with {name:format} fields (no braces: as written).
+        note = format_text(p.note, data) if "{" in p.note else p.note
+        shapes.append(ts.line(note, "mono", TICK_PT, x, foot))
     return shapes

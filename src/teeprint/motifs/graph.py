@@ -62,6 +62,7 @@ class GraphParams(Params):
     panels: tuple[Panel, ...] = Field((), max_length=4)
     min_weight: float = Field(0.05, ge=0.0, le=1.0)
     ghost_labels: bool = Field(True, description="False: edges below min_weight carry no number")
+    numbers: bool = Field(True, description="False: edges carry only their label, no weight")
     accent_edges: tuple[int, ...] = Field((), max_length=8, description="edge positions to accent")
     node_pt: float = Field(34.0, ge=16.0, le=60.0, description="roundel radius")
     centre: bool = True
@@ -156,12 +157,12 @@ def circuit_graph(data: FigureData, p: GraphParams, ctx: MotifContext) -> list[S
         # The curve's midpoint, with the label set on the outer side of the bend.
         qx, qy = 0.25 * sx + 0.5 * mx + 0.25 * tx, 0.25 * sy + 0.5 * my + 0.25 * ty
         side = 1.0 if e.bend >= 0 else -1.0
-        text = f"{e.label} {w:.2f}".strip()
+        text = f"{e.label} {w:.2f}".strip() if p.numbers else e.label
         lx, ly = qx + nx * side * 16, qy + ny * side * 16 + (TICK_PT if ny * side > 0.3 else -4)
         half = ts.measure(text, "mono", TICK_PT) / 2
         lx = min(max(lx, area.x + half), area.right - half)
         ly = min(max(ly, top + TICK_PT), area.bottom - 4)
-        if w >= p.min_weight or p.ghost_labels:
+        if text and (w >= p.min_weight or p.ghost_labels):
             labels.append(ts.line(text, "mono", TICK_PT, lx, ly, anchor="middle", role=role,
                                   tint=1.0 if w >= p.min_weight else GHOST_TINT))
     if not ghosts.empty:

@@ -58,6 +58,7 @@ class PolicyGridParams(Params):
     policy_label: str = Field("", max_length=50)
     path_label: str = Field("", max_length=50)
     mask_label: str = Field("", max_length=50)
+    walls_label: str = Field("", max_length=50, description="legend entry for the solid cells")
     notes: tuple[str, ...] = Field((), max_length=2)
 
 
@@ -187,7 +188,8 @@ def _legend(p: PolicyGridParams, ctx: MotifContext, y: float, data: FigureData) 
     x = box.x + 4
     cy = y - TICK_PT * 0.35
     entries = [(k, t) for k, t in (("value", p.value_label), ("policy", p.policy_label),
-                                   ("path", p.path_label), ("mask", p.mask_label)) if t]
+                                   ("path", p.path_label), ("mask", p.mask_label),
+                                   ("walls", p.walls_label)) if t]
     entries += [("start", "start"), ("goal", "goal")] if p.start and p.goal else []
     for key, text in entries:
         if key == "value":
@@ -199,6 +201,8 @@ def _legend(p: PolicyGridParams, ctx: MotifContext, y: float, data: FigureData) 
                                  "ink" if key == "policy" else "accent"))
         elif key == "mask":
             shapes.append(fill(PathBuilder().circle(x + 12, cy, 3.5), "ink"))
+        elif key == "walls":
+            shapes.append(fill(PathBuilder().rect(x + 4, cy - 8, 16, 16), "ink", 1.0))
         elif key == "start":
             shapes.append(stroke(PathBuilder().circle(x + 12, cy, 9.0), THIN_PT, "accent"))
         else:

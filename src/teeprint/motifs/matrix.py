@@ -255,7 +255,7 @@ class Panel(Params):
     array: str
     at: tuple[float, float, float, float] = (0.0, 0.0, 1.0, 1.0)
     kind: Literal["dots", "bars", "rows", "regions"] = "dots"
-    title: str = Field("", max_length=60)
+    title: str = Field("", max_length=60, description="{scalar:format} fields are filled from the data")
     transpose: bool = False
     signed: bool | None = None
     vmax: float | None = Field(None, gt=0.0)
@@ -336,10 +336,17 @@ def draw_panel(data: FigureData, p: Panel, box: Box, ts: Typesetter,
     top = box.y
     title_h = LABEL_PT - 2 + TITLE_GAP_PT
     if p.title and box.h > 3 * title_h:
-        title = ts.line(caps(p.title), "mono", LABEL_PT - 2, box.x, box.y + LABEL_PT - 2,
+        text = p.title
+        if "{" in text:  # {scalar:format} fields, filled from the figure's scalar arrays
+            from teeprint.textfmt import safe_format
+
+            scalars = {k: (v.item() if isinstance(v, np.ndarray) else v) for k, v in data.arrays.items()
+                       if np.ndim(v) == 0}
+            text = safe_format(text, scalars)
+        title = ts.line(caps(text), "mono", LABEL_PT - 2, box.x, box.y + LABEL_PT - 2,
                         tracking_em=0.12)
         if title.bbox[2] > box.right:  # too long for a narrow panel: set it smaller, then drop it
-            title = ts.line(caps(p.title), "mono", TICK_PT, box.x, box.y + LABEL_PT - 2)
+            title = ts.line(caps(text), "mono", TICK_PT, box.x, box.y + LABEL_PT - 2)
         if title.bbox[2] <= box.right:
             shapes.append(title)
             top += title_h
