@@ -168,3 +168,216 @@ def test_contextual_calibration_makes_the_content_free_input_uniform(logits: lis
     out = _run("token-reweight", {"vocab": _vocab(len(logits)), "logits": logits, "rule": "calibrate",
                                   "logits_b": logits})
     assert np.allclose(out["calibrated"], 1 / len(logits))
+
+
+# -- lm-corpus and lm-figure (recipes/lm_decoding.py) ------------------------------------------
+
+
+@pytest.mark.parametrize(("name", "params"), [
+    ("lm-corpus", {"experiment": "beam-search", "beam": 0}),
+    ("lm-corpus", {"experiment": "beam-search", "start": "Which"}),
+    ("lm-corpus", {"experiment": "arithmetic-coding", "message": "digits 123"}),
+    ("lm-corpus", {"experiment": "degeneration", "temperature": 0.0}),
+    ("lm-corpus", {"experiment": "beam-length", "widths": [1] * 13}),
+    ("lm-corpus", {"experiment": "extraction", "prefix": 100}),
+    ("lm-figure", {"experiment": "mlm-masking", "mask_rate": 0.9}),
+    ("lm-figure", {"experiment": "position-interpolation", "scale": 1.0}),
+    ("lm-figure", {"experiment": "speculative-speedup", "cost": 0.0}),
+    ("lm-figure", {"experiment": "parity-scratchpad", "steps": 10**6}),
+    ("lm-figure", {"experiment": "exposure-bias", "symbols": 40}),
+    ("lm-figure", {"experiment": "sonnets"}),
+])
+def test_lm_decoding_refuses_absurd_parameters(name: str, params: dict) -> None:
+    with pytest.raises(TeeprintError):
+        validate_params(recipes.get(name).params, params, "test")
+
+
+@pytest.mark.parametrize(("name", "params"), [
+    ("lm-corpus", {"experiment": "beam-search", "start": "zebra"}),
+    ("lm-figure", {"experiment": "mlm-masking", "p_mask": 0.8, "p_random": 0.3}),
+    ("lm-figure", {"experiment": "position-interpolation", "dim": 31}),
+    ("lm-figure", {"experiment": "speculative-speedup", "alphas": [0.5, 1.0]}),
+    ("lm-figure", {"experiment": "exposure-bias", "symbols": 4, "allowed": 4}),
+    ("lm-corpus", {"experiment": "next-token", "contexts": ["zebra crossing"]}),
+])
+def test_lm_decoding_refuses_inconsistent_parameters(name: str, params: dict) -> None:
+    with pytest.raises(ValueError, match="must|not in|not occur"):
+        _run(name, params)
+
+
+@FAST
+@given(st.integers(1, 5), st.integers(1, 5), st.integers(1, 5),
+       st.sampled_from(["we", "which", "the", "that", "it", "of"]))
+def test_beam_tree_is_consistent_and_width_one_is_greedy(beam: int, expand: int, steps: int,
+                                                         start: str) -> None:
+    out = _run("lm-corpus", {"experiment": "beam-search", "beam": beam, "expand": expand,
+                             "steps": steps, "start": start})
+    depth, parent, logp = out["node_depth"], out["node_parent"], out["node_logp"]
+    child = parent >= 0
+    assert (depth[child] == depth[parent[child]] + 1).all()
+    assert (logp[child] <= logp[parent[child]] + 1e-12).all()  # log-probabilities only fall
+    assert out["node_kept"][depth == steps].sum() <= beam
+    if beam == 1 and expand >= 1:
+        assert out["beam_logp"] == pytest.approx(out["greedy_logp"], abs=1e-12)
+
+
+def test_vectorised_beam_matches_a_plain_beam_search() -> None:
+    from teeprint.recipes.lm_decoding import _beam_best, _word_bigram
+
+    vocab, prob = _word_bigram(stream=False)
+    with np.errstate(divide="ignore"):
+        logp = np.log(prob)
+    end = vocab.index("</s>")
+    starts = np.array([vocab.index(w) for w in ("we", "the", "which", "nation", "of")])
+    for width in (1, 2, 3, 5):
+        words, score = _beam_best(prob, logp, starts, width, 6, end)
+        for s, w, sc in zip(starts, words, score, strict=True):
+            beams = [([int(s)], 0.0)]
+            for _ in range(6):
+                cand = [([*t, int(j)], lp + logp[t[-1], j]) for t, lp in beams
+                        for j in np.argsort(-prob[t[-1]], kind="stable")[:width] if prob[t[-1], j] > 0]
+                beams = sorted(cand, key=lambda c: -c[1])[:width]
+            toks, best = beams[0]
+            assert sc == pytest.approx(best, abs=1e-12)
+            assert w == (toks.index(end) - 1 if end in toks else len(toks) - 1)
+
+
+@FAST
+@given(st.text(alphabet="abcdefghijklmnopqrstuvwxyz ", min_size=1, max_size=16), st.floats(0.01, 5))
+def test_arithmetic_coding_widths_are_products_and_code_is_within_two_bits(message: str,
+                                                                            alpha: float) -> None:
+    out = _run("lm-corpus", {"experiment": "arithmetic-coding", "message": message, "alpha": alpha})
+    assert np.allclose(np.cumprod(out["prob"]), out["width"], rtol=1e-9)
+    assert out["ideal_bits"] < out["code_bits"] <= out["ideal_bits"] + 2
+    edges = out["edges"]
+    assert (edges[:, 0] == 0).all() and (edges[:, -1] == 1).all() and (np.diff(edges, axis=1) > 0).all()
+
+
+def test_degeneration_greedy_ignores_the_seed_and_sampling_does_not() -> None:
+    a = _run("lm-corpus", {"experiment": "degeneration"}, seed=1)
+    b = _run("lm-corpus", {"experiment": "degeneration"}, seed=2)
+    assert (a["greedy_words"] == b["greedy_words"]).all()
+    assert not (a["sampled_words"] == b["sampled_words"]).all()
+    assert np.array_equal(a["sim_greedy"], a["sim_greedy"].T) and (np.diag(a["sim_greedy"]) == 1).all()
+
+
+@pytest.mark.parametrize("contexts", [["the"], ["we", "we can"], ["of", "of the", "the people", "to"]])
+def test_next_token_rows_are_distributions_and_entropy_is_in_bits(contexts: list[str]) -> None:
+    out = _run("lm-corpus", {"experiment": "next-token", "contexts": contexts, "top": 6})
+    assert np.allclose(out["after"].sum(axis=1), 1) and (out["after"] >= 0).all()
+    assert abs(out["base"].sum() - 1) < 1e-12 and out["vocab"].size == 6
+    assert ((out["entropy"] >= 0) & (out["entropy"] <= np.log2(out["continuations"]) + 1e-12)).all()
+
+
+def test_ngram_novelty_is_a_share_and_extraction_marks_are_binary() -> None:
+    out = _run("lm-corpus", {"experiment": "ngram-novelty", "unit": "char", "orders": [1, 4, 8],
+                             "shares": [0.3, 0.8], "splits": 2})
+    assert ((out["novel"] >= 0) & (out["novel"] <= 1)).all() and out["novel"][0].max() < 0.02
+    ext = _run("lm-corpus", {"experiment": "extraction", "orders": [2, 12]})
+    assert set(np.unique(ext["match_0"])) <= {0, 1}
+    assert ext["verbatim_share"][1] > ext["verbatim_share"][0]
+
+
+@FAST
+@given(st.integers(2, 40), st.integers(4, 64), st.floats(0.01, 0.5), st.floats(0.0, 0.6),
+       st.integers(0, 1000))
+def test_mlm_changes_only_chosen_positions(rows: int, length: int, rate: float, p_mask: float,
+                                           seed: int) -> None:
+    out = _run("lm-figure", {"experiment": "mlm-masking", "sequences": rows, "length": length,
+                             "mask_rate": rate, "p_mask": p_mask, "p_random": 0.4}, seed=seed)
+    assert out["n_chosen"] == int((out["codes"] > 0).sum())
+    if out["n_chosen"]:
+        assert out["mask_share"] + out["random_share"] + out["keep_share"] == pytest.approx(1)
+
+
+@FAST
+@given(st.sampled_from([8, 16, 32, 64]), st.floats(100.0, 1e5), st.integers(16, 4096), st.floats(1.1, 16))
+def test_interpolated_positions_never_leave_the_trained_angles(dim: int, base: float, length: int,
+                                                               scale: float) -> None:
+    out = _run("lm-figure", {"experiment": "position-interpolation", "dim": dim, "base": base,
+                             "train_len": length, "scale": scale})
+    assert out["n_unseen_interp"] == 0 and out["max_interp_pos"] < length
+    assert out["unseen_pairs"] <= out["slow_pairs"]
+
+
+def test_perplexity_lies_between_one_and_the_vocabulary_size() -> None:
+    out = _run("lm-figure", {"experiment": "perplexity-simplex", "grid": 41})
+    ppl = out["ppl"][np.isfinite(out["ppl"])]
+    assert ppl.min() >= 1 - 1e-12 and ppl.max() <= 3 + 1e-9
+    assert (np.diff(out["temp_ppl"]) > 0).all()
+
+
+@FAST
+@given(st.floats(0.02, 0.98), st.floats(0.01, 1.0))
+def test_speculative_gain_meets_the_papers_bound(alpha: float, cost: float) -> None:
+    out = _run("lm-figure", {"experiment": "speculative-speedup", "alphas": [0.01, alpha, 0.99],
+                             "cost": cost, "gammas": [1, 2, 4, 8]})
+    row = int(np.flatnonzero(out["alphas"] == alpha)[0])
+    assert out["speedup"][row, 0] == pytest.approx((1 + alpha) / (1 + cost))
+    if alpha > cost:
+        assert out["best_speedup"][row] > 1
+    assert (out["tokens"] >= 1).all() and (out["tokens"] <= np.array([2, 3, 5, 9]) + 1e-12).all()
+
+
+def test_attention_dilution_threshold_at_margin_one() -> None:
+    out = _run("lm-figure", {"experiment": "attention-dilution", "margins": [0.5, 1.0, 2.0]})
+    n = out["lengths"]
+    assert np.allclose(out["scaled"][:, 1], n / (2 * n - 1))
+    assert (np.diff(out["plain"], axis=0) < 0).all()
+
+
+def test_scratchpad_learns_parity_and_exposure_bias_opens_a_gap() -> None:
+    par = _run("lm-figure", {"experiment": "parity-scratchpad", "bits": [4, 6], "steps": 300, "lr": 2.0})
+    assert (par["test_acc_scratchpad"] == 1).all() and (par["train_acc_direct"] == 1).all()
+    exp = _run("lm-figure", {"experiment": "exposure-bias", "rollouts": 300})
+    assert exp["error_free_mean"] > 2 * exp["error_teacher_mean"]
+
+
+# -- token-tree and interval-nest (motifs/language.py) -------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def ts(catalog):
+    from teeprint import pipeline
+
+    return pipeline.typesetter(catalog)
+
+
+def _draw_lm(motif: str, arrays: dict, params: dict, ts):
+    from teeprint import motifs
+    from teeprint.motifs import MotifContext
+    from teeprint.plate import FIGURE_BOX
+    from teeprint.recipes import FigureData, Provenance
+
+    info = motifs.get(motif)
+    p = validate_params(info.params, params, "test")
+    data = FigureData(arrays, Provenance("test", "test", 0, {}, "Nobody 2000, Nowhere", "computed", "test"))
+    shapes = info.func(data, p, MotifContext(FIGURE_BOX, ts, np.random.default_rng(0)))
+    for s in shapes:
+        x0, y0, x1, y1 = s.bbox
+        assert FIGURE_BOX.x - 0.5 <= x0 and x1 <= FIGURE_BOX.right + 0.5
+        assert FIGURE_BOX.y - 0.5 <= y0 and y1 <= FIGURE_BOX.bottom + 0.5
+    return shapes
+
+
+def test_token_tree_draws_any_beam_and_refuses_broken_trees(ts) -> None:
+    for beam, expand in ((1, 1), (2, 3), (4, 2)):
+        out = _run("lm-corpus", {"experiment": "beam-search", "beam": beam, "expand": expand})
+        assert _draw_lm("token-tree", out, {"best_label": "best", "alt_label": "greedy",
+                                            "note": "beam {beam_logp:.2f}"}, ts)
+    bad = _run("lm-corpus", {"experiment": "beam-search"})
+    bad["node_parent"] = np.zeros_like(bad["node_parent"])
+    with pytest.raises(TeeprintError):
+        _draw_lm("token-tree", bad, {}, ts)
+
+
+def test_interval_nest_draws_messages_and_refuses_bad_choices(ts) -> None:
+    for message in ("a", "the people", "we hold these tr"):
+        out = _run("lm-corpus", {"experiment": "arithmetic-coding", "message": message})
+        if len(message) >= 2:
+            assert _draw_lm("interval-nest", out, {"left_title": "char", "right_title": "bits",
+                                                   "note": "{ideal_bits:.1f} bits"}, ts)
+    out = _run("lm-corpus", {"experiment": "arithmetic-coding"})
+    out["chosen"] = out["chosen"] + 40
+    with pytest.raises(TeeprintError):
+        _draw_lm("interval-nest", out, {}, ts)

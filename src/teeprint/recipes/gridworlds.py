@@ -4,7 +4,8 @@ One recipe, ``gridworld``: a seeded grid (open, four rooms, random maze walls, o
 costs) and a solver named for exactly what it is:
 
 * ``value-iteration`` — Bellman optimality backups for a slippery grid MDP (reward -1 per move,
-  absorbing goal, discount gamma), snapshots after chosen sweeps;
+  absorbing goal, discount gamma), snapshots after chosen sweeps; where the best moves tie the
+  policy is 4 (no arrow), except on the drawn route, which takes the first of them;
 * ``policy-iteration`` — exact policy evaluation (a linear solve) and greedy improvement, one
   snapshot per improvement step;
 * ``dijkstra`` — shortest paths to the goal with terrain costs (binary heap), the greedy move
@@ -173,6 +174,7 @@ def gridworld(p: GridParams, rng: np.random.Generator) -> Arrays:
         pm, rw = _transitions(walls, goal, p.slip)
         n = h * w
         values, policies, deltas = [], [], []
+        tied: list[np.ndarray] = []  # value iteration: cells whose best moves tie
         if p.solver == "value-iteration":
             v = np.zeros(n)
             for k in range(1, max(p.sweeps) + 1):
@@ -184,6 +186,7 @@ def gridworld(p: GridParams, rng: np.random.Generator) -> Arrays:
                     values.append(v.reshape(h, w).copy())
                     policies.append(np.where(walls | (np.arange(n).reshape(h, w) == goal[0] * w + goal[1]),
                                              4, q.argmax(0).reshape(h, w)))
+                    tied.append(((q >= q.max(0) - 1e-9).sum(0) > 1).reshape(h, w))
             out["delta"] = np.array(deltas)
             out["sweep"] = np.array(p.sweeps, float)
         else:
@@ -205,8 +208,10 @@ def gridworld(p: GridParams, rng: np.random.Generator) -> Arrays:
             out["improvements"] = np.array(float(len(values) - 1))
         masked = [np.where(walls, np.nan, v) for v in values]
         out["value"] = np.array(masked)
-        out["policy"] = np.array(policies, float)
         out["path"] = _trace(np.array(policies[-1]), start, goal, walls).astype(float)
+        if tied:  # a tie has no single greedy move: no arrow, except where the route takes one
+            policies = [np.where(t & (out["path"] < 0.5), 4, pol) for t, pol in zip(tied, policies, strict=True)]
+        out["policy"] = np.array(policies, float)
         out["start_value"] = np.array(float(values[-1][start]))
         return out
     # shortest paths: distance from every cell to the goal (costs of entering cells, reversed)
