@@ -78,3 +78,150 @@ def test_solu_never_exceeds_its_input_and_sharpens(radius: float, points: int) -
 def test_solu_bounds_refused() -> None:
     with pytest.raises(ValidationError):
         SoluParams(radius=100.0)
+
+
+# -- the interp-toy and interp-attrib engines ---------------------------------------------
+
+from teeprint.recipes.interp_attribution import (  # noqa: E402
+    AttribParams,
+    _fit_tree,
+    _tree_predict,
+    interp_attrib,
+)
+from teeprint.recipes.interp_circuits import (  # noqa: E402
+    ToyParams,
+    _cnn_input_grad,
+    _logit_grad,
+    _stream_at,
+    _train_residual,
+    interp_toy,
+)
+
+
+@pytest.mark.parametrize("bad", [{"experiment": "nope"}, {"width": 1000}, {"sparsity": 1.5},
+                                 {"steps": 0}, {"values": tuple(range(20))}, {"l1": -1.0}])
+def test_toy_params_out_of_bounds_refused(bad: dict[str, object]) -> None:
+    with pytest.raises(ValidationError):
+        ToyParams(**{"experiment": "rome-edit", **bad})
+
+
+@pytest.mark.parametrize("bad", [{"experiment": "nope"}, {"samples": 5}, {"depth": 99},
+                                 {"grid": 5000}, {"lr": 0.0}])
+def test_attrib_params_out_of_bounds_refused(bad: dict[str, object]) -> None:
+    with pytest.raises(ValidationError):
+        AttribParams(**{"experiment": "lime", **bad})
+
+
+@settings(max_examples=5, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(seed=st.integers(0, 2**16))
+def test_pruned_circuit_is_complete_and_minimal(seed: int) -> None:
+    """Whatever the seed: the pruned net answers all 16 patterns and every kept edge matters."""
+    d = interp_toy(ToyParams(experiment="circuit-prune", width=4, steps=800, lr=0.5),
+                   np.random.default_rng(seed))
+    if d["full_accuracy"] == 1.0:
+        assert d["accuracy"] == 1.0
+        assert np.all(d["ablation_accuracy"] < 1.0)
+        assert d["n_kept"] == len(d["ablation_accuracy"])
+
+
+@settings(max_examples=10, deadline=None)
+@given(seed=st.integers(0, 2**16), n=st.integers(40, 400))
+def test_rank_one_edits_recall_exactly_and_rome_wins_on_average(seed: int, n: int) -> None:
+    d = interp_toy(ToyParams(experiment="rome-edit", width=8, n=n), np.random.default_rng(seed))
+    assert np.all(d["edit_error"] < 1e-8)
+    assert d["disturbance"].shape == (2, 12)
+
+
+def test_attention_alternatives_keep_the_output() -> None:
+    d = interp_attrib(AttribParams(experiment="attention-explanation"), np.random.default_rng(0))
+    assert np.allclose(d["logit"], d["logit"][0], atol=1e-9)
+    assert np.allclose(d["after"].sum(axis=1), 1.0) and np.all(d["after"] >= 0)
+    assert np.count_nonzero(d["after"][0]) <= 2  # a vertex of the constraint polytope
+
+
+def test_tree_fits_an_axis_aligned_rule_exactly() -> None:
+    rng = np.random.default_rng(1)
+    x = rng.uniform(-1, 1, (300, 2))
+    y = ((x[:, 0] > 0.2) & (x[:, 1] < -0.1)).astype(float)
+    nodes = _fit_tree(x, y, 2)
+    assert np.array_equal(_tree_predict(nodes, x), y.astype(int))
+
+
+def test_cnn_input_gradient_matches_finite_differences() -> None:
+    rng = np.random.default_rng(2)
+    params = [rng.normal(size=(25, 3)), rng.normal(size=3), rng.normal(size=(3, 4)), rng.normal(size=4)]
+    x = rng.normal(size=(1, 16, 16))
+    g, logits = _cnn_input_grad(params, x, 5, 2)
+    for r, c in ((3, 4), (8, 8), (12, 1)):
+        e = np.zeros_like(x)
+        e[0, r, c] = 1e-6
+        _, up = _cnn_input_grad(params, x + e, 5, 2)
+        assert abs((up[0, 2] - logits[0, 2]) / 1e-6 - g[0, r, c]) < 1e-3
+
+
+def test_residual_logit_gradient_matches_finite_differences() -> None:
+    p = ToyParams(experiment="tcav", width=8, depth=3, n=100, steps=20, lr=0.01)
+    m = _train_residual(p, np.random.default_rng(4))
+    h = _stream_at(m, np.array([[0.3, -1.1], [1.5, 0.2]]), 1)
+    g = _logit_grad(m, h, 1, 2)
+    for j in range(3):
+        e = np.zeros_like(h)
+        e[:, j] = 1e-6
+        up = _stream_forward(m, h + e, 1)
+        base = _stream_forward(m, h, 1)
+        assert np.allclose((up - base) / 1e-6, g[:, j], atol=1e-4)
+
+
+def _stream_forward(m: dict[str, np.ndarray], h: np.ndarray, layer: int) -> np.ndarray:
+    for i in range(layer, len(m["w1"])):
+        h = h + np.maximum(h @ m["w1"][i] + m["b1"][i], 0.0) @ m["w2"][i]
+    return h @ m["u"][:, 2] + m["c"][2]
+
+
+@settings(max_examples=5, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(seed=st.integers(0, 2**16))
+def test_counterfactuals_cross_and_l1_is_sparse(seed: int) -> None:
+    d = interp_attrib(AttribParams(experiment="counterfactual", point=(-1.0, -0.5), steps=300,
+                                   lr=0.2, penalty=2.0), np.random.default_rng(seed))
+    assert np.all(d["p_end"] > 0.5)
+    assert d["l1_off_axis"] < 0.01
+
+
+def test_shap_interactions_of_a_known_game() -> None:
+    """f = x1 + x2·x3: the x2-x3 pair splits x2·x3 equally, x1 has no interaction, rows sum
+    to the Shapley values and the matrix to f(x) - f(0)."""
+    from teeprint.recipes.interp_attribution import shap_interactions
+
+    def f(z: np.ndarray) -> np.ndarray:
+        return z[..., 0] + z[..., 1] * z[..., 2]
+
+    x = np.array([[1.0, 2.0, -3.0, 0.5]])
+    inter = shap_interactions(f, x, np.zeros(4))[0]
+    assert inter[1, 2] == pytest.approx(-3.0) and inter[2, 1] == pytest.approx(-3.0)
+    assert np.allclose(inter[0, 1:], 0.0) and np.allclose(inter[3], 0.0)
+    assert inter.sum() == pytest.approx(f(x)[0])
+    assert np.allclose(inter.sum(1), exact_shapley(f, x, np.zeros(4))[0])
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_occlusion_and_control_task_arrays_are_bounded(seed: int) -> None:
+    d = interp_toy(ToyParams(experiment="occlusion", n=200, steps=30, batch=16, lr=0.02, width=3),
+                   np.random.default_rng(seed))
+    assert d["occlusion"].min() >= 0.0 and d["occlusion"].max() <= 1.0
+    assert d["inputs"].shape == d["occlusion"].shape == (67, 16)
+    c = interp_toy(ToyParams(experiment="control-tasks", n=20, width=4, depth=4, steps=30,
+                             values=(0, 8)), np.random.default_rng(seed))
+    assert c["accuracy"].shape == (2, 2) and np.all((c["accuracy"] >= 0) & (c["accuracy"] <= 1))
+    assert np.allclose(c["sel"], c["accuracy"][0] - c["accuracy"][1])
+    with pytest.raises(ValueError):
+        interp_toy(ToyParams(experiment="control-tasks", n=20, values=(-1.0,)),
+                   np.random.default_rng(seed))
+
+
+def test_unit_ablation_is_relative_and_bounded() -> None:
+    d = interp_toy(ToyParams(experiment="unit-ablation", n=30, width=8, steps=40, lr=0.03,
+                             values=(0.0, 0.5, 1.0)), np.random.default_rng(0))
+    assert d["relative"].shape == (2, 3) and np.allclose(d["relative"][:, 0], 1.0)
+    assert np.all(d["relative"] >= 0.0) and np.all(d["base_acc"] <= 1.0)
+    with pytest.raises(ValueError):
+        interp_toy(ToyParams(experiment="unit-ablation", values=(1.5,)), np.random.default_rng(0))
