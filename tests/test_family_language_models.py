@@ -333,7 +333,7 @@ def test_scratchpad_learns_parity_and_exposure_bias_opens_a_gap() -> None:
     assert exp["error_free_mean"] > 2 * exp["error_teacher_mean"]
 
 
-# -- token-tree and interval-nest (motifs/language.py) -------------------------------------------
+# -- token-tree and interval-nest (motifs/trees.py) -------------------------------------------
 
 
 @pytest.fixture(scope="module")

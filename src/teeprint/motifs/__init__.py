@@ -37,14 +37,8 @@ BUILTIN_MODULES = (
     "teeprint.motifs.bars",
     "teeprint.motifs.gridworld",
     "teeprint.motifs.regions",
-    "teeprint.motifs.evaluation",
-    "teeprint.motifs.paradigms",
-    "teeprint.motifs.robustness",
-    "teeprint.motifs.systems",
-    "teeprint.motifs.interpretability",
-    "teeprint.motifs.pathologies",
-    "teeprint.motifs.reinforcement",
-    "teeprint.motifs.language",
+    "teeprint.motifs.stacked_bars",
+    "teeprint.motifs.trees",
 )
 
 

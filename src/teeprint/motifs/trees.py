@@ -1,4 +1,4 @@
-"""Figures of the language-models family: a decoding tree and nested coding intervals.
+"""Trees and nests: a decoding search tree and nested coding intervals.
 
 ``token-tree`` draws a search over sequences: one column per decoding step, each node a word
 with its cumulative log-probability beneath it, wired to the node it extends.  Three boolean

@@ -1,4 +1,4 @@
-"""Figures of the systems family.
+"""Engraved bars of exact counts, stacked or grouped.
 
 ``stacked-bars``: exact counts (bytes, FLOPs, parameters, tokens) as engraved bars, one bar per
 group, either stacked by part (what a total is made of) or grouped side by side (the same parts

@@ -1,3 +1,0 @@
-"""Figures of the evaluation family."""
-
-from __future__ import annotations

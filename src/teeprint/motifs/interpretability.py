@@ -1,3 +1,0 @@
-"""Figures of the interpretability family."""
-
-from __future__ import annotations

@@ -1,3 +1,0 @@
-"""Figures of the paradigms family."""
-
-from __future__ import annotations

@@ -1,3 +1,0 @@
-"""Figures of the pathologies family."""
-
-from __future__ import annotations

@@ -1,3 +1,0 @@
-"""Figures of the reinforcement family."""
-
-from __future__ import annotations

@@ -1,3 +1,0 @@
-"""Figures of the robustness family."""
-
-from __future__ import annotations
