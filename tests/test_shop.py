@@ -350,7 +350,6 @@ def test_nothing_rendered_is_an_error(tmp_path):
 @pytest.mark.parametrize(("args", "says"), [
     ([], "no image base URL"),
     (["--image-base-url", "http://cdn.example.test/x/"], "not an absolute https:// URL"),
-    (["--image-base-url", "javascript:alert(1)"], "not an absolute https:// URL"),
     (["--image-base-url", "images/"], "not an absolute https:// URL"),
     (["--image-base-url", 'https://x.test/"onload=1'], "not an absolute https:// URL"),
 ])
@@ -365,6 +364,15 @@ def test_image_cells_must_be_https_unless_for_a_local_preview(shop_root, tmp_pat
     assert r.returncode == 0 and "local preview" in r.stderr
     rows = read_csv(out / "products.csv")
     assert all(r["Product image URL"].startswith("images/") for r in rows if r["Product image URL"])
+
+
+def test_a_script_url_is_refused_even_for_a_local_preview(shop_root, tmp_path):
+    out = tmp_path / "s"
+    r = teeprint(shop_root, "shop", "export", "--renders", str(shop_root / "out"), "--out", str(out),
+                 "--no-gallery", "--no-lookbook", "--local-preview", "--image-base-url",
+                 "javascript:alert(1)")
+    assert r.returncode == 2 and "has the scheme 'javascript:'" in r.stderr
+    assert len(r.stderr.strip().splitlines()) == 1 and not out.exists()
 
 
 def test_legacy_template_and_market_columns_follow_the_settings(catalog, tmp_path):

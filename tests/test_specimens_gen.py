@@ -266,7 +266,7 @@ def test_curve_extras_draw_inside_the_box(ts, case):
     ({"band_lo": "y"}, "go together"),
     ({"points_x": "x", "points_y": "nope"}, "names array 'nope'"),
     ({"rows": "y", "rows_x": "short"}, "rows have"),
-    ({"notes": ["{missing:.2f}"]}, "cannot be filled"),
+    ({"notes": ["{missing:.2f}"]}, "{missing} is not a field"),
     ({"x_min": 0.5}, "clip"),
     ({"accent_from": "nope"}, "names array"),
 ])
