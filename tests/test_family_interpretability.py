@@ -225,3 +225,29 @@ def test_unit_ablation_is_relative_and_bounded() -> None:
     assert np.all(d["relative"] >= 0.0) and np.all(d["base_acc"] <= 1.0)
     with pytest.raises(ValueError):
         interp_toy(ToyParams(experiment="unit-ablation", values=(1.5,)), np.random.default_rng(0))
+
+
+def test_ig_riemann_gaps_shrink_with_the_right_order() -> None:
+    """Left sums converge at first order, midpoint sums at second; the gaps are relative."""
+    from teeprint.recipes.interp_attribution import AttribParams, interp_attrib
+
+    a = interp_attrib(AttribParams(experiment="ig-steps"), np.random.default_rng(3))
+    assert a["gap"].shape == (3, 10) and np.all(a["gap"] >= 0)
+    assert -1.3 < a["slope_left"] < -0.7 and -2.3 < a["slope_mid"] < -1.7
+
+
+@pytest.mark.parametrize("experiment", ["smoothgrad", "deletion"])
+def test_smoothgrad_and_deletion_arrays_are_bounded(experiment: str) -> None:
+    from teeprint.recipes.interp_circuits import ToyParams, interp_toy
+
+    a = interp_toy(ToyParams(experiment=experiment, n=200, steps=30, batch=16, lr=0.02, width=2),
+                   np.random.default_rng(1))
+    if experiment == "smoothgrad":
+        for k in ("saliency", "smooth"):
+            assert 0.0 <= a[k].min() and a[k].max() <= 1.0 + 1e-12
+        assert np.all(np.abs(a["stable_plain"]) <= 1 + 1e-9) and np.all(a["rough_smooth"] >= 0)
+    else:
+        for k in ("prob_saliency", "prob_random"):
+            assert np.all((a[k] >= 0) & (a[k] <= 1))
+        assert np.isclose(a["prob_saliency"][0], a["prob_random"][0])
+        assert a["fraction"][0] == 0.0 and a["fraction"][-1] <= 0.5

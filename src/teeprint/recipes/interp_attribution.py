@@ -239,7 +239,7 @@ class AttribParams(Params):
     """Which explanation, and the knobs the experiments share (each documents its own use)."""
 
     experiment: Literal["lime", "counterfactual", "tree-surrogate", "ice", "influence",
-                        "attention-explanation", "tracin"]
+                        "attention-explanation", "tracin", "ig-steps"]
     point: tuple[float, float] = Field((0.6, -0.4), description="2-D experiments: the input explained")
     samples: int = Field(400, ge=20, le=5000, description="perturbations / data points")
     width: float = Field(0.6, gt=0.0, le=5.0, description="LIME perturbation sd / kernel width")
@@ -660,8 +660,34 @@ def _exp_attention(p: AttribParams, rng: np.random.Generator) -> Arrays:
     }
 
 
+def _exp_ig_steps(p: AttribParams, rng: np.random.Generator) -> Arrays:
+    """Sundararajan et al. 2017's completeness check as a function of the Riemann sum: the
+    4-16-1 tanh MLP of the ``integrated-gradients`` recipe (trained with its defaults) is
+    explained at x = (1.5, 1, 1, 0.5) from a zero baseline with k = 2, 4, ..., 1024 path steps.
+    Arrays: ``k``, ``gap`` (3 x k: |sum of attributions - (F(x) - F(0))| / |F(x) - F(0)| for
+    the left, right and midpoint Riemann sums), ``gap_left``, ``gap_right``, ``gap_mid``,
+    ``slope_left`` / ``slope_mid`` (log-log slope of the gap over k >= 32), ``delta``.
+    """
+    m = train_mlp(TinyMLPParams(hidden=16, n_train=400, steps=1500, lr=0.1), rng)
+    x = np.array([1.5, 1.0, 1.0, 0.5])
+    delta = float(_forward(m, x[None])[0] - _forward(m, np.zeros((1, 4)))[0])
+    ks = 2 ** np.arange(1, 11)
+    gaps = np.empty((3, len(ks)))
+    for j, k in enumerate(ks):
+        for r, offset in enumerate((0.0, 1.0, 0.5)):
+            a = (np.arange(k) + offset) / k
+            total = float((_grad(m, a[:, None] * x[None, :]) * x).sum() / k)
+            gaps[r, j] = abs(total - delta) / abs(delta)
+    tail = ks >= 32
+    slopes = [float(np.polyfit(np.log(ks[tail]), np.log(g[tail]), 1)[0]) for g in gaps]
+    return {"k": ks.astype(float), "gap": gaps, "gap_left": gaps[0], "gap_right": gaps[1],
+            "gap_mid": gaps[2], "slope_left": np.float64(slopes[0]),
+            "slope_mid": np.float64(slopes[2]), "delta": np.float64(delta)}
+
+
 ATTRIB_EXPERIMENTS: dict[str, Callable[[AttribParams, np.random.Generator], Arrays]] = {
     "lime": _exp_lime,
+    "ig-steps": _exp_ig_steps,
     "counterfactual": _exp_counterfactual,
     "tree-surrogate": _exp_tree,
     "ice": _exp_ice,

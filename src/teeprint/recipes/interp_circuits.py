@@ -32,7 +32,8 @@ class ToyParams(Params):
     experiment: Literal["sae-dictionary", "circuit-prune", "polysemanticity", "activation-patching",
                         "feature-vis", "saliency", "ig-baselines", "linear-probes", "logit-lens",
                         "rome-edit", "steering", "tcav", "concept-bottleneck", "sae-frontier",
-                        "occlusion", "control-tasks", "unit-ablation"]
+                        "occlusion", "control-tasks", "unit-ablation", "smoothgrad",
+                        "deletion"]
     n_features: int = Field(5, ge=2, le=16, description="number of true sparse features")
     sparsity: float = Field(0.95, ge=0.0, le=0.999, description="P(a feature is zero)")
     width: int = Field(8, ge=2, le=64, description="dictionary size / hidden units")
@@ -1127,6 +1128,89 @@ def _exp_rome(p: ToyParams, rng: np.random.Generator) -> Arrays:
     }
 
 
+def _exp_smoothgrad(p: ToyParams, rng: np.random.Generator) -> Arrays:
+    """Smilkov et al. 2017 on the bar CNN (trained as in ``feature-vis``): for one noisy test
+    image per class, the plain |gradient| of its class logit and SmoothGrad, the mean |gradient|
+    over ``width`` x 8 copies with Gaussian noise of sd ``l1`` x (max - min of the image).
+    Arrays: ``inputs``, ``saliency`` and ``smooth`` (mosaics, each map scaled to its maximum),
+    ``lift_plain`` / ``lift_smooth`` (share of the map on bar pixels / their pixel share),
+    ``stable_plain`` / ``stable_smooth`` (per image, the correlation of the map computed at two
+    copies of the image each perturbed by fresh noise of sd 0.1 x its range), ``rough_plain`` /
+    ``rough_smooth`` (mean |difference of neighbouring pixels| / mean of the map), ``correct``,
+    ``test_acc``.
+    """
+    params, acc = _cnn_train(rng, n=p.n, steps=p.steps, batch=p.batch, lr=p.lr)
+    imgs, masks, cls = _test_bars(rng)
+    reps = p.width * 8
+    plain, smooth = np.empty_like(imgs), np.empty_like(imgs)
+    logits, stable = np.empty((4, 4)), np.empty((2, 4))
+    pj, sj = np.empty((2, *imgs.shape[1:])), np.empty((2, *imgs.shape[1:]))
+    for i in range(4):
+        g, lg = _cnn_input_grad(params, imgs[i:i + 1], 5, int(cls[i]))
+        plain[i], logits[i] = np.abs(g[0]), lg[0]
+        sd = p.l1 * float(imgs[i].max() - imgs[i].min())
+        noisy = imgs[i][None] + rng.normal(0.0, sd, (reps, *imgs[i].shape))
+        gs, _ = _cnn_input_grad(params, noisy, 5, int(cls[i]))
+        smooth[i] = np.abs(gs).mean(axis=0)
+        for j in range(2):
+            xj = imgs[i] + rng.normal(0.0, 0.1 * float(imgs[i].max() - imgs[i].min()), imgs[i].shape)
+            pj[j] = np.abs(_cnn_input_grad(params, xj[None], 5, int(cls[i]))[0][0])
+            nj = xj[None] + rng.normal(0.0, sd, (reps, *xj.shape))
+            sj[j] = np.abs(_cnn_input_grad(params, nj, 5, int(cls[i]))[0]).mean(axis=0)
+        stable[0, i] = np.corrcoef(pj[0].ravel(), pj[1].ravel())[0, 1]
+        stable[1, i] = np.corrcoef(sj[0].ravel(), sj[1].ravel())[0, 1]
+
+    def rough(m: np.ndarray) -> np.ndarray:
+        d = np.abs(np.diff(m, axis=1)).mean(axis=(1, 2)) + np.abs(np.diff(m, axis=2)).mean(axis=(1, 2))
+        return d / m.mean(axis=(1, 2))
+
+    def scaled(m: np.ndarray) -> np.ndarray:
+        return m / m.reshape(4, -1).max(axis=1)[:, None, None]
+
+    return {
+        "inputs": _mosaic(imgs), "saliency": _mosaic(scaled(plain)), "smooth": _mosaic(scaled(smooth)),
+        "lift_plain": _bar_lift(plain, masks), "lift_smooth": _bar_lift(smooth, masks),
+        "stable_plain": stable[0], "stable_smooth": stable[1],
+        "rough_plain": rough(plain), "rough_smooth": rough(smooth),
+        "correct": int((logits.argmax(axis=1) == cls).sum()), "test_acc": float(acc),
+    }
+
+
+def _exp_deletion(p: ToyParams, rng: np.random.Generator) -> Arrays:
+    """Petsiuk et al. 2018's deletion metric on the bar CNN (trained as in ``feature-vis``): for
+    one noisy test image per class, pixels are set to zero in order of decreasing |gradient| of
+    the class logit (the saliency map), or in a random order, 8 pixels at a time; the class
+    probability (softmax over the 4 classes) is recorded after each step.
+    Arrays: ``fraction`` (share of pixels deleted), ``prob_saliency`` / ``prob_random`` (mean
+    over the four images), ``auc_saliency`` / ``auc_random`` (per image, mean probability
+    over the curve), ``correct``, ``test_acc``.
+    """
+    params, acc = _cnn_train(rng, n=p.n, steps=p.steps, batch=p.batch, lr=p.lr)
+    imgs, _, cls = _test_bars(rng)
+    npx = imgs[0].size
+    chunk = 8
+    stops = np.arange(0, npx // 2 + 1, chunk)
+    curves = np.empty((2, 4, len(stops)))
+    logits0 = _cnn_forward(params, imgs, 5)[4]
+    for i in range(4):
+        g, _ = _cnn_input_grad(params, imgs[i:i + 1], 5, int(cls[i]))
+        orders = (np.argsort(-np.abs(g[0]).ravel(), kind="stable"), rng.permutation(npx))
+        for r, order in enumerate(orders):
+            batch = np.repeat(imgs[i].ravel()[None], len(stops), axis=0)
+            for j, st in enumerate(stops):
+                batch[j, order[:st]] = 0.0
+            lg = _cnn_forward(params, batch.reshape(len(stops), *imgs[i].shape), 5)[4]
+            pr = np.exp(lg - lg.max(axis=1, keepdims=True))
+            curves[r, i] = (pr / pr.sum(axis=1, keepdims=True))[:, int(cls[i])]
+    return {
+        "fraction": stops / npx, "prob_saliency": curves[0].mean(axis=0),
+        "prob_random": curves[1].mean(axis=0), "auc_saliency": curves[0].mean(axis=1),
+        "auc_random": curves[1].mean(axis=1), "auc_mean_saliency": float(curves[0].mean()),
+        "auc_mean_random": float(curves[1].mean()),
+        "correct": int((logits0.argmax(axis=1) == cls).sum()), "test_acc": float(acc),
+    }
+
+
 EXPERIMENTS: dict[str, Callable[[ToyParams, np.random.Generator], Arrays]] = {
     "sae-dictionary": _exp_sae,
     "circuit-prune": _exp_circuit,
@@ -1143,6 +1227,8 @@ EXPERIMENTS: dict[str, Callable[[ToyParams, np.random.Generator], Arrays]] = {
     "concept-bottleneck": _exp_bottleneck,
     "sae-frontier": _exp_frontier,
     "occlusion": _exp_occlusion,
+    "smoothgrad": _exp_smoothgrad,
+    "deletion": _exp_deletion,
     "control-tasks": _exp_control_tasks,
     "unit-ablation": _exp_unit_ablation,
 }
