@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 import string
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from typing import Any
 
 #: Largest width or precision a template may ask for.
@@ -19,7 +19,7 @@ _NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _NUMBERS = re.compile(r"\d+")
 
 
-def check_template(template: str, names: object = None) -> list[str]:
+def check_template(template: str, names: Collection[str] | None = None) -> list[str]:
     """The field names of a template; ``ValueError`` (a readable reason) if a field is not a
     bare name (among ``names``, when given), converts, nests or asks for a huge width."""
     fields: list[str] = []
@@ -44,8 +44,8 @@ def check_template(template: str, names: object = None) -> list[str]:
         if spec and any(int(n) > MAX_WIDTH for n in _NUMBERS.findall(spec)):
             msg = f"{template!r}: field {{{name}:{spec}}} asks for a width over {MAX_WIDTH}"
             raise ValueError(msg)
-        if names is not None and name not in names:  # type: ignore[operator]
-            known = ", ".join("{" + n + "}" for n in names)  # type: ignore[attr-defined]
+        if names is not None and name not in names:
+            known = ", ".join("{" + n + "}" for n in names)
             msg = f"{template!r}: {{{name}}} is not a field; use {known}"
             raise ValueError(msg)
         fields.append(name)

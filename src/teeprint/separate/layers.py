@@ -124,6 +124,15 @@ def _density(cover_u8: np.ndarray, tint_u8: np.ndarray) -> tuple[np.ndarray, np.
     return cover, tint
 
 
+def _box(mask: np.ndarray, pad: int = 0) -> tuple[int, int, int, int]:
+    """Rows and columns ``r0:r1, c0:c1`` of a non-empty mask's bounding box, grown by ``pad``
+    and clipped to the mask."""
+    rows = np.flatnonzero(mask.any(axis=1))
+    cols = np.flatnonzero(mask[rows[0]:rows[-1] + 1].any(axis=0))
+    return (max(int(rows[0]) - pad, 0), min(int(rows[-1]) + 1 + pad, mask.shape[0]),
+            max(int(cols[0]) - pad, 0), min(int(cols[-1]) + 1 + pad, mask.shape[1]))
+
+
 def choke(mask: np.ndarray, radius_px: float, min_feature_px: float = 0.0,
           min_area_px: float = 0.0) -> np.ndarray:
     """Erode a mask by a disc, then drop what is left thinner than ``min_feature_px``.
@@ -138,9 +147,7 @@ def choke(mask: np.ndarray, radius_px: float, min_feature_px: float = 0.0,
     half = min_feature_px / 2 if min_feature_px >= 1.0 else 0.0
     if radius_px + half < 0.5 or not mask.any():
         return mask.copy()
-    rows = np.flatnonzero(mask.any(axis=1))
-    cols = np.flatnonzero(mask[rows[0]:rows[-1] + 1].any(axis=0))
-    r0, r1, c0, c1 = rows[0], rows[-1] + 1, cols[0], cols[-1] + 1
+    r0, r1, c0, c1 = _box(mask)
     words = erode_packed(pack(mask[r0:r1, c0:c1]), radius_px + half)
     if half:  # the opened core lies inside the mask, so inside its box
         words = dilate_packed(words, half)
@@ -156,11 +163,7 @@ def _dilate(mask: np.ndarray, radius_px: float) -> np.ndarray:
     """Dilate a mask by a disc (only the mask's bounding box, grown by the radius)."""
     if not mask.any():
         return mask.copy()
-    pad = int(np.ceil(radius_px)) + 1
-    rows = np.flatnonzero(mask.any(axis=1))
-    cols = np.flatnonzero(mask.any(axis=0))
-    r0, r1 = max(rows[0] - pad, 0), min(rows[-1] + 1 + pad, mask.shape[0])
-    c0, c1 = max(cols[0] - pad, 0), min(cols[-1] + 1 + pad, mask.shape[1])
+    r0, r1, c0, c1 = _box(mask, int(np.ceil(radius_px)) + 1)
     out = np.zeros_like(mask)
     out[r0:r1, c0:c1] = unpack(dilate_packed(pack(mask[r0:r1, c0:c1]), radius_px), int(c1 - c0))
     return out
