@@ -81,6 +81,9 @@ BUILTIN_MODULES = (
     "teeprint.recipes.path_dynamics",
     "teeprint.recipes.rl_control",
     "teeprint.recipes.lm_decoding",
+    "teeprint.recipes.interp_sparse",
+    "teeprint.recipes.para_selfsup",
+    "teeprint.recipes.path_plasticity",
 )
 
 

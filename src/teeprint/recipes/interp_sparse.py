@@ -1,0 +1,3 @@
+"""Interpretability: sparse dictionaries, crosscoders and representations trained sparse."""
+
+from __future__ import annotations

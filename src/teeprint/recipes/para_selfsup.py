@@ -1,0 +1,3 @@
+"""Paradigms: semi-supervised consistency and self-supervised prediction in latent space."""
+
+from __future__ import annotations
