@@ -30,6 +30,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import sys
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -69,6 +70,8 @@ class JobOutput:
     outputs: list[Output]
     seconds: float
     reason: str = ""
+    #: The worker process's peak resident memory so far, in MiB (0 where it cannot be read).
+    peak_mib: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -80,6 +83,7 @@ class Result:
     seconds: float = 0.0
     reason: str = ""
     files: int = 0
+    peak_mib: float = 0.0
 
 
 @dataclass
@@ -107,9 +111,14 @@ class Summary:
         """The summary for scripts: counts, wall seconds and every specimen's result."""
         return {"ok": not self.failures, "rendered": self.count("rendered"),
                 "skipped": self.count("skipped"), "failed": self.count("failed"),
-                "seconds": round(self.seconds, 3),
+                "seconds": round(self.seconds, 3), "peak_worker_mib": round(self.peak_mib(), 1),
                 "results": [{"slug": r.slug, "status": r.status, "seconds": round(r.seconds, 3),
-                             "files": r.files, "reason": r.reason} for r in self.results]}
+                             "files": r.files, "peak_mib": round(r.peak_mib, 1),
+                             "reason": r.reason} for r in self.results]}
+
+    def peak_mib(self) -> float:
+        """The largest peak resident memory a worker reached in this run, in MiB."""
+        return max((r.peak_mib for r in self.results), default=0.0)
 
     def line(self) -> str:
         """The closing line: counts and wall seconds."""
@@ -384,10 +393,20 @@ def render_job(catalog: Catalog, colorways: Sequence[Colorway], job: Job) -> Job
             msg = "; ".join(failures)
             raise TeeprintError(msg, exit_code=1)
     except TeeprintError as exc:
-        return JobOutput(job.slug, [], time.perf_counter() - start, str(exc))
+        return JobOutput(job.slug, [], time.perf_counter() - start, str(exc), _peak_mib())
     except Exception as exc:  # a bug in one recipe must not stop the archive
-        return JobOutput(job.slug, [], time.perf_counter() - start, _one_line(exc))
-    return JobOutput(job.slug, outputs, time.perf_counter() - start)
+        return JobOutput(job.slug, [], time.perf_counter() - start, _one_line(exc), _peak_mib())
+    return JobOutput(job.slug, outputs, time.perf_counter() - start, peak_mib=_peak_mib())
+
+
+def _peak_mib() -> float:
+    """This process's peak resident memory in MiB (Linux reports KiB, macOS bytes)."""
+    try:
+        import resource
+    except ImportError:  # not on a POSIX system
+        return 0.0
+    peak = float(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
+    return peak / (1024 * 1024) if sys.platform == "darwin" else peak / 1024
 
 
 #: In a local worker: where it announces the specimen it starts (the parent names the plates
@@ -606,14 +625,15 @@ def run(catalog: Catalog, options: BatchOptions, chosen: Sequence[Design], *,
             stream = _local(catalog, work, options.jobs or usable_cores(), on_begin)
     for got in stream:
         if got.reason:
-            result = Result(got.slug, "failed", got.seconds, got.reason)
+            result = Result(got.slug, "failed", got.seconds, got.reason, peak_mib=got.peak_mib)
         else:
             try:
                 n = commit(options.out / got.slug, got.outputs, keys[got.slug].key)
             except TeeprintError as exc:
-                result = Result(got.slug, "failed", got.seconds, str(exc))
+                result = Result(got.slug, "failed", got.seconds, str(exc), peak_mib=got.peak_mib)
             else:
-                result = Result(got.slug, "rendered", got.seconds, files=n)
+                result = Result(got.slug, "rendered", got.seconds, files=n,
+                                peak_mib=got.peak_mib)
         summary.results.append(result)
         if on_result:
             on_result(result)

@@ -338,7 +338,8 @@ def batch(
         for r in summary.failures:
             err(f"{r.slug}: {r.reason}")
         if summary.count("rendered") > 1:
-            info(f"slowest: {summary.slowest()}")
+            info(f"slowest: {summary.slowest()}; peak worker memory "
+                 f"{summary.peak_mib():.0f} MiB")
         info(summary.line())
         if as_json:
             typer.echo(json.dumps(summary.to_json(), indent=1, ensure_ascii=False))

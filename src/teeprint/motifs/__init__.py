@@ -9,16 +9,14 @@ plugins come from the ``teeprint.motifs`` entry-point group).
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Callable
 from dataclasses import dataclass
-from importlib.metadata import entry_points
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from teeprint.errors import TeeprintError
 from teeprint.recipes import FigureData, Params, validate_params
+from teeprint.registry import Registry
 
 if TYPE_CHECKING:
     from teeprint.artwork import Box, Shape
@@ -64,58 +62,32 @@ class MotifInfo:
     doc: str
 
 
-_REGISTRY: dict[str, MotifInfo] = {}
-_BROKEN: dict[str, str] = {}
-_LOADED = False
+_ENGINES: Registry[MotifInfo] = Registry("motif", BUILTIN_MODULES, "teeprint.motifs")
 
 
 def motif(name: str, params: type[Params]) -> Callable[[MotifFn], MotifFn]:
     """Register a motif engine under ``name``; the function is returned unchanged."""
 
     def record(func: MotifFn) -> MotifFn:
-        if name in _REGISTRY and _REGISTRY[name].func is not func:
-            msg = f"motif {name!r} is registered twice"
-            raise RuntimeError(msg)
-        _REGISTRY[name] = MotifInfo(name, func, params, (func.__doc__ or "").strip())
+        _ENGINES.add(name, MotifInfo(name, func, params, (func.__doc__ or "").strip()), func)
         return func
 
     return record
 
 
-def _load() -> None:
-    global _LOADED
-    if _LOADED:
-        return
-    _LOADED = True
-    for module in BUILTIN_MODULES:
-        importlib.import_module(module)
-    for ep in entry_points(group="teeprint.motifs"):
-        try:
-            ep.load()
-        except Exception as exc:  # a broken plugin is listed, never fatal
-            _BROKEN[ep.name] = f"{type(exc).__name__}: {exc}"
-
-
 def available() -> dict[str, MotifInfo]:
     """Every registered motif engine by name."""
-    _load()
-    return dict(sorted(_REGISTRY.items()))
+    return _ENGINES.available()
 
 
 def broken() -> dict[str, str]:
     """Plugins that failed to load, with the reason."""
-    _load()
-    return dict(_BROKEN)
+    return _ENGINES.broken()
 
 
 def get(name: str) -> MotifInfo:
     """The engine registered under ``name``."""
-    _load()
-    try:
-        return _REGISTRY[name]
-    except KeyError:
-        msg = f"unknown motif {name!r}; known: {', '.join(sorted(_REGISTRY))}"
-        raise TeeprintError(msg) from None
+    return _ENGINES.get(name)
 
 
 def draw(spec: Specimen, data: FigureData, box: Box, typesetter: Typesetter) -> list[Shape]:

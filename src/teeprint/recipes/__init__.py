@@ -13,19 +13,18 @@ recorded in :func:`broken` and never takes the others down.
 
 from __future__ import annotations
 
-import importlib
 import json
 import math
 import zlib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from importlib.metadata import entry_points
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from teeprint.errors import TeeprintError
+from teeprint.registry import Registry
 
 if TYPE_CHECKING:
     from teeprint.catalog import Specimen
@@ -167,58 +166,32 @@ def _jsonable(value: Any) -> Any:
     return value
 
 
-_REGISTRY: dict[str, RecipeInfo] = {}
-_BROKEN: dict[str, str] = {}
-_LOADED = False
+_ENGINES: Registry[RecipeInfo] = Registry("recipe", BUILTIN_MODULES, "teeprint.recipes")
 
 
 def recipe(name: str, params: type[Params]) -> Callable[[RecipeFn], RecipeFn]:
     """Register a recipe under ``name`` with its parameter model; the function is unchanged."""
 
     def record(func: RecipeFn) -> RecipeFn:
-        if name in _REGISTRY and _REGISTRY[name].func is not func:
-            msg = f"recipe {name!r} is registered twice"
-            raise RuntimeError(msg)
-        _REGISTRY[name] = RecipeInfo(name, func, params, (func.__doc__ or "").strip())
+        _ENGINES.add(name, RecipeInfo(name, func, params, (func.__doc__ or "").strip()), func)
         return func
 
     return record
 
 
-def _load() -> None:
-    global _LOADED
-    if _LOADED:
-        return
-    _LOADED = True
-    for module in BUILTIN_MODULES:
-        importlib.import_module(module)
-    for ep in entry_points(group="teeprint.recipes"):
-        try:
-            ep.load()
-        except Exception as exc:  # a broken plugin is listed, never fatal
-            _BROKEN[ep.name] = f"{type(exc).__name__}: {exc}"
-
-
 def available() -> dict[str, RecipeInfo]:
     """Every registered recipe by name."""
-    _load()
-    return dict(sorted(_REGISTRY.items()))
+    return _ENGINES.available()
 
 
 def broken() -> dict[str, str]:
     """Plugins that failed to load, with the reason."""
-    _load()
-    return dict(_BROKEN)
+    return _ENGINES.broken()
 
 
 def get(name: str) -> RecipeInfo:
     """The recipe registered under ``name``."""
-    _load()
-    try:
-        return _REGISTRY[name]
-    except KeyError:
-        msg = f"unknown recipe {name!r}; known: {', '.join(sorted(_REGISTRY))}"
-        raise TeeprintError(msg) from None
+    return _ENGINES.get(name)
 
 
 def rng_for(seed: int, name: str) -> np.random.Generator:
