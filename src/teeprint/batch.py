@@ -72,6 +72,9 @@ class JobOutput:
     reason: str = ""
     #: The worker process's peak resident memory so far, in MiB (0 where it cannot be read).
     peak_mib: float = 0.0
+    #: Files the worker already wrote and stamped itself (local workers share the disk), in
+    #: which case ``outputs`` is empty; None when the bytes come back to be written.
+    committed: int | None = None
 
 
 @dataclass(frozen=True)
@@ -369,11 +372,14 @@ def _one_line(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {text}{where}"
 
 
-def render_job(catalog: Catalog, colorways: Sequence[Colorway], job: Job) -> JobOutput:
+def render_job(catalog: Catalog, colorways: Sequence[Colorway], job: Job,
+               out: Path | None = None) -> JobOutput:
     """Render one specimen in memory (runs in a worker process, local or remote).
 
     The spec is parsed from the bytes the key was computed over, so what is rendered is exactly
-    what is stamped even if the file changes while the batch runs.
+    what is stamped even if the file changes while the batch runs.  With ``out`` (a local
+    worker, which shares the disk) the worker writes and stamps the files itself, so eleven
+    megabytes a plate do not travel back through a pipe to be written by one process.
     """
     from teeprint import pipeline
     from teeprint.catalog import Specimen, validate
@@ -392,6 +398,10 @@ def render_job(catalog: Catalog, colorways: Sequence[Colorway], job: Job) -> Job
         if failures:
             msg = "; ".join(failures)
             raise TeeprintError(msg, exit_code=1)
+        if out is not None:
+            n = commit(out / job.slug, outputs, job.key)
+            return JobOutput(job.slug, [], time.perf_counter() - start, peak_mib=_peak_mib(),
+                             committed=n)
     except TeeprintError as exc:
         return JobOutput(job.slug, [], time.perf_counter() - start, str(exc), _peak_mib())
     except Exception as exc:  # a bug in one recipe must not stop the archive
@@ -499,8 +509,9 @@ def _fresh_catalog(catalog: Catalog) -> Catalog:
 
 
 def _local(catalog: Catalog, work: list[tuple[Job, list[Colorway]]], jobs: int,
-           on_begin: Callable[[str], None] | None = None) -> Iterator[JobOutput]:
-    """Render in local processes (forkserver: workers fork from a warm, preloaded server).
+           out: Path, on_begin: Callable[[str], None] | None = None) -> Iterator[JobOutput]:
+    """Render in local processes (forkserver: workers fork from a warm, preloaded server),
+    each writing its specimens' files into ``out`` itself.
 
     Each worker announces the specimen it starts on a queue; ``on_begin(slug)`` hears it.
     """
@@ -513,7 +524,7 @@ def _local(catalog: Catalog, work: list[tuple[Job, list[Colorway]]], jobs: int,
         for job, cws in work:
             if on_begin:
                 on_begin(job.slug)
-            yield render_job(catalog, cws, job)
+            yield render_job(catalog, cws, job, out)
         return
     method = "forkserver" if "forkserver" in multiprocessing.get_all_start_methods() else "spawn"
     ctx = multiprocessing.get_context(method)
@@ -524,7 +535,7 @@ def _local(catalog: Catalog, work: list[tuple[Job, list[Colorway]]], jobs: int,
     with ProcessPoolExecutor(max_workers=min(jobs, len(work)), mp_context=ctx,
                              initializer=_init_worker, initargs=(started, os.getpid())) as pool:
         pending: dict[Future[JobOutput], Job] = {
-            pool.submit(render_job, cat, cws, job): job for job, cws in work}
+            pool.submit(render_job, cat, cws, job, out): job for job, cws in work}
         while pending:
             done, _ = wait(pending, timeout=0.25 if started else None,
                            return_when=FIRST_COMPLETED)
@@ -622,10 +633,13 @@ def run(catalog: Catalog, options: BatchOptions, chosen: Sequence[Design], *,
         if options.scheduler:
             stream = _dask(catalog, work, options.scheduler)
         else:
-            stream = _local(catalog, work, options.jobs or usable_cores(), on_begin)
+            stream = _local(catalog, work, options.jobs or usable_cores(), options.out, on_begin)
     for got in stream:
         if got.reason:
             result = Result(got.slug, "failed", got.seconds, got.reason, peak_mib=got.peak_mib)
+        elif got.committed is not None:
+            result = Result(got.slug, "rendered", got.seconds, files=got.committed,
+                            peak_mib=got.peak_mib)
         else:
             try:
                 n = commit(options.out / got.slug, got.outputs, keys[got.slug].key)
