@@ -11,6 +11,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from pydantic import ValidationError
 
+from teeprint.recipes.robust_matrix import RobustMatrixParams, robust_matrix
+from teeprint.recipes.robust_plane import RobustPlaneParams, _svm, robust_plane
 from teeprint.recipes.robust_privacy import (
     PrivacyParams,
     RobustRidgeParams,
@@ -19,15 +21,7 @@ from teeprint.recipes.robust_privacy import (
     robust_ridges,
     safety_grid,
 )
-from teeprint.recipes.robustness import (
-    RobustCurveParams,
-    RobustMatrixParams,
-    RobustPlaneParams,
-    _svm,
-    robust_curves,
-    robust_matrix,
-    robust_plane,
-)
+from teeprint.recipes.robustness import RobustCurveParams, robust_curves
 
 
 @given(points=st.integers(-5, 500), eps=st.floats(-1.0, 8.0), share=st.floats(-0.5, 1.5))

@@ -73,6 +73,8 @@ BUILTIN_MODULES = (
     "teeprint.recipes.paradigms",
     "teeprint.recipes.para_training",
     "teeprint.recipes.robustness",
+    "teeprint.recipes.robust_plane",
+    "teeprint.recipes.robust_matrix",
     "teeprint.recipes.robust_privacy",
     "teeprint.recipes.systems",
     "teeprint.recipes.sys_parallel",
