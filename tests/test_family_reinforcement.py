@@ -1,5 +1,5 @@
 """Engine properties of the reinforcement family's recipes: rl-curves, rl-tables (reinforcement.py),
-rl-grid and rl-plane (rl_control.py), the PPO closed forms, and the gridworld tie rule."""
+rl-grid (rl_control.py) and rl-plane (rl_plane.py), the PPO closed forms, and the gridworld tie rule."""
 
 from __future__ import annotations
 
@@ -11,7 +11,8 @@ from pydantic import ValidationError
 
 from teeprint.recipes import closed_forms, gridworlds
 from teeprint.recipes.reinforcement import RLCurveParams, RLTableParams, rl_curves, rl_tables
-from teeprint.recipes.rl_control import RLGridParams, RLPlaneParams, rl_grid, rl_plane
+from teeprint.recipes.rl_control import RLGridParams, rl_grid
+from teeprint.recipes.rl_plane import RLPlaneParams, rl_plane
 
 
 def _rng(seed: int = 0) -> np.random.Generator:

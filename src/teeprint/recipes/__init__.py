@@ -81,6 +81,7 @@ BUILTIN_MODULES = (
     "teeprint.recipes.interp_circuits",
     "teeprint.recipes.path_dynamics",
     "teeprint.recipes.rl_control",
+    "teeprint.recipes.rl_plane",
     "teeprint.recipes.lm_decoding",
     "teeprint.recipes.interp_sparse",
     "teeprint.recipes.para_selfsup",
