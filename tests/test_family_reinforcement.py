@@ -1,4 +1,4 @@
-"""Engine properties of the reinforcement family's recipes: rl-curves, rl-tables (reinforcement.py),
+"""Engine properties of the reinforcement family's recipes: rl-curves (reinforcement.py), rl-tables (rl_tables.py),
 rl-grid (rl_control.py) and rl-plane (rl_plane.py), the PPO closed forms, and the gridworld tie rule."""
 
 from __future__ import annotations
@@ -10,9 +10,10 @@ from hypothesis import strategies as st
 from pydantic import ValidationError
 
 from teeprint.recipes import closed_forms, gridworlds
-from teeprint.recipes.reinforcement import RLCurveParams, RLTableParams, rl_curves, rl_tables
+from teeprint.recipes.reinforcement import RLCurveParams, rl_curves
 from teeprint.recipes.rl_control import RLGridParams, rl_grid
 from teeprint.recipes.rl_plane import RLPlaneParams, rl_plane
+from teeprint.recipes.rl_tables import RLTableParams, rl_tables
 
 
 def _rng(seed: int = 0) -> np.random.Generator:

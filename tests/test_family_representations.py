@@ -28,13 +28,12 @@ from teeprint.recipes.embeddings import (
     sq_dists,
     whiten,
 )
+from teeprint.recipes.rep_matrix import RepMatrixParams, rep_matrix
 from teeprint.recipes.representations import (
     RepCurvesParams,
-    RepMatrixParams,
     mle_intrinsic_dimension,
     principal_angles_deg,
     rep_curves,
-    rep_matrix,
 )
 
 # -- parameter bounds --------------------------------------------------------------------------
@@ -223,7 +222,7 @@ def test_new_vectors_knobs_refuse_absurd_values(atoms: int, active: float, penal
 @settings(max_examples=30, deadline=None)
 @given(dims=st.integers(-2, 20), tau=st.floats(-1.0, 2.0), momentum=st.floats(-0.5, 1.5))
 def test_teacher_targets_params_refuse_absurd_values(dims: int, tau: float, momentum: float) -> None:
-    from teeprint.recipes.representations import TeacherTargetsParams
+    from teeprint.recipes.rep_matrix import TeacherTargetsParams
 
     ok = 3 <= dims <= 12 and 0.0 < tau <= 1.0 and 0.0 <= momentum < 1.0
     try:
@@ -256,7 +255,7 @@ def test_concept_direction_is_the_difference_of_means() -> None:
 
 
 def test_teacher_targets_are_distributions_and_centring_evens_the_average() -> None:
-    from teeprint.recipes.representations import TeacherTargetsParams, teacher_targets
+    from teeprint.recipes.rep_matrix import TeacherTargetsParams, teacher_targets
 
     out = teacher_targets(TeacherTargetsParams(), rng_for(0, "teacher-targets"))
     assert np.allclose(out["average"].sum(axis=1), 1.0)
@@ -265,7 +264,7 @@ def test_teacher_targets_are_distributions_and_centring_evens_the_average() -> N
 
 
 def test_linear_cka_is_invariant_to_rotation_and_scale() -> None:
-    from teeprint.recipes.representations import linear_cka
+    from teeprint.recipes.rep_matrix import linear_cka
 
     rng = np.random.default_rng(0)
     x = rng.normal(size=(50, 6))
