@@ -218,6 +218,11 @@ def _typeface(source: FontSource) -> Typeface:
     return Typeface(source)
 
 
+@lru_cache(maxsize=64)
+def _face(face: Face, fonts: FontsConfig, fonts_dir: Path | None) -> Typeface:
+    return _typeface(resolve_face(face, fonts, fonts_dir))
+
+
 class Typesetter:
     """Sets strings in the shop's faces and returns filled, outlined shapes."""
 
@@ -228,8 +233,9 @@ class Typesetter:
         self._fonts_dir = fonts_dir
 
     def face(self, face: Face) -> Typeface:
-        """The typeface for a face role."""
-        return _typeface(resolve_face(face, self._fonts, self._fonts_dir))
+        """The typeface for a face role (resolved once per process and configuration: a batch
+        worker finds and loads the shop's fonts once, not once per plate)."""
+        return _face(face, self._fonts, self._fonts_dir)
 
     def _runs(self, text: str, face: Face) -> list[tuple[Typeface, str]]:
         """Split text into runs of the face and of a fallback face for characters it lacks.
