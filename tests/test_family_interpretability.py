@@ -7,6 +7,8 @@ match a hand-computable game, and out-of-bounds parameters are refused.
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -251,3 +253,83 @@ def test_smoothgrad_and_deletion_arrays_are_bounded(experiment: str) -> None:
             assert np.all((a[k] >= 0) & (a[k] <= 1))
         assert np.isclose(a["prob_saliency"][0], a["prob_random"][0])
         assert a["fraction"][0] == 0.0 and a["fraction"][-1] <= 0.5
+
+
+# -- interp-sparse: sparse-trained representations, crosscoders, privileged bases -------------
+
+
+def _sparse(**kw: Any) -> dict[str, Any]:
+    from teeprint.recipes.interp_sparse import SparseParams, interp_sparse
+
+    return interp_sparse(SparseParams(**kw), np.random.default_rng(7))
+
+
+@pytest.mark.parametrize("bad", [{"experiment": "nope"}, {"width": 1000}, {"p_active": 0.0},
+                                 {"tau": 5.0}, {"steps": 1}, {"noise": -0.1}, {"lr": 0.0}])
+def test_sparse_params_out_of_bounds_refused(bad: dict[str, object]) -> None:
+    from teeprint.recipes.interp_sparse import SparseParams
+
+    with pytest.raises(ValidationError):
+        SparseParams(**{"experiment": "sparse-clip", **bad})
+
+
+def test_linear_autoencoder_training_is_rotation_equivariant() -> None:
+    """The privileged-basis plate rests on this: with no nonlinearity, starting from a rotated
+    hidden space ends at the same solution rotated; with a ReLU it does not."""
+    from teeprint.recipes.interp_sparse import train_autoencoder
+
+    rng = np.random.default_rng(3)
+    x = np.maximum(rng.normal(size=(64, 6)), 0.0)
+    w1, w2 = rng.normal(0, 0.4, (5, 6)), rng.normal(0, 0.4, (6, 5))
+    q = np.linalg.qr(rng.normal(size=(5, 5)))[0]
+    a = train_autoencoder(x, w1, w2, False, 50, 0.05)
+    b = train_autoencoder(x, q @ w1, w2 @ q.T, False, 50, 0.05)
+    assert np.allclose(b[0], q @ a[0], atol=1e-8) and np.allclose(b[2], a[2] @ q.T, atol=1e-8)
+    c = train_autoencoder(x, w1, w2, True, 50, 0.05)
+    d = train_autoencoder(x, q @ w1, w2 @ q.T, True, 50, 0.05)
+    assert not np.allclose(d[0], q @ c[0], atol=1e-3)
+
+
+@settings(max_examples=20, deadline=None)
+@given(m=st.integers(2, 12), seed=st.integers(0, 2**16))
+def test_alignment_is_between_uniform_and_one_axis(m: int, seed: int) -> None:
+    from teeprint.recipes.interp_sparse import _alignment
+
+    r = np.random.default_rng(seed).normal(size=(5, m))
+    a = _alignment(r)
+    assert np.all(a >= 1 / np.sqrt(m) - 1e-12) and np.all(a <= 1 + 1e-12)
+    assert np.allclose(_alignment(np.eye(m)), 1.0)
+
+
+def test_sparse_clip_arrays_are_bounded() -> None:
+    a = _sparse(experiment="sparse-clip", n_features=4, dim=8, width=8, steps=20, batch=32, n=64)
+    for m in ("dense", "sparse"):
+        assert 0.0 <= a[f"acc_{m}"] <= 1.0 and 0.0 <= a[f"agree_{m}"] <= 1.0
+        for t in ("img", "txt"):
+            c = a[f"corr_{m}_{t}"]
+            assert c.shape == (4, 8) and np.all(np.abs(c) <= 1 + 1e-9)
+            assert np.all(a[f"best_mask_{m}_{t}"].sum(axis=1) >= 1)
+    assert a["l0_sparse"] <= 8 and a["l0_dense"] == 8  # a linear embedding is never exactly 0
+
+
+def test_crosscoder_shares_sum_to_one_and_kinds_partition() -> None:
+    a = _sparse(experiment="crosscoder", n_features=8, dim=6, width=10, steps=30, batch=64, n=200)
+    assert np.allclose(a["values"].sum(axis=1), 1.0)
+    assert np.all((a["rel_feature"] >= 0) & (a["rel_feature"] <= 1))
+    assert list(np.bincount(a["kind"])) == [a["n_shared"], a["n_a_only"], a["n_b_only"]]
+    assert len(a["groups"]) == a["n_alive"] == len(a["values"])
+
+
+def test_feature_splitting_needs_room_and_orders_its_matrix() -> None:
+    with pytest.raises(ValueError, match="dim"):
+        _sparse(experiment="feature-splitting", n_features=4, dim=10)
+    a = _sparse(experiment="feature-splitting", n_features=2, dim=8, steps=50, batch=64, n=300)
+    assert a["split"].shape == (2, 4) and a["weights"].shape == (8,)
+    assert np.all(np.abs(a["split"]) <= 1 + 1e-9)
+
+
+def test_sparse_recipes_are_deterministic() -> None:
+    kw = {"experiment": "privileged-basis", "n_features": 4, "dim": 8, "width": 6, "steps": 20,
+          "batch": 64, "n": 40, "lr": 0.05}
+    a, b = _sparse(**kw), _sparse(**kw)
+    assert all(np.array_equal(np.asarray(a[k]), np.asarray(b[k])) for k in a)

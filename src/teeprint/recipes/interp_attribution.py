@@ -599,6 +599,8 @@ def _exp_tracin(p: AttribParams, rng: np.random.Generator) -> Arrays:
         "top": top, "sign_agree": int((np.sign(top[0]) == np.sign(top[1])).sum()),
         "row_labels": ["TracIn", "left out"],
         "col_labels": [f"+{i + 1}" for i in range(10)] + [f"−{10 - i}" for i in range(10)],
+        "top_pro": top[:, :10], "top_con": top[:, 10:],
+        "pro_labels": [f"+{i + 1}" for i in range(10)], "con_labels": [f"−{10 - i}" for i in range(10)],
     }
 
 

@@ -651,7 +651,8 @@ def _exp_control_tasks(p: ToyParams, rng: np.random.Generator) -> Arrays:
     widths ``values``, 0 = logistic regression; ``steps`` of full-batch Adam at ``lr``) are
     trained on a random half of the occurrences and scored on the other half.
     Arrays: ``accuracy`` (2 x probes: task, control), ``selectivity`` (1 x probes: task minus
-    control), ``sel`` (flat), ``task_acc``, ``control_acc``, labels.
+    control), ``sel`` (flat), ``task_acc``, ``control_acc``, ``acc_by_probe`` (probes x 2),
+    ``chance`` (0.5), ``sel_first``/``sel_last`` (selectivity of the first and last probe), labels.
     """
     widths = [int(v) for v in (p.values or (0, 4, 16, 64))]
     if any(w < 0 or w > 256 for w in widths):
@@ -675,6 +676,7 @@ def _exp_control_tasks(p: ToyParams, rng: np.random.Generator) -> Arrays:
         "control_acc": acc[1], "task_labels": ["task", "control"],
         "probe_labels": ["linear" if h == 0 else f"MLP {h}" for h in widths],
         "sel_labels": ["selectivity"],
+        "acc_by_probe": acc.T, "chance": 0.5, "sel_first": float(sel[0]), "sel_last": float(sel[-1]),
     }
 
 
@@ -684,7 +686,8 @@ def _exp_unit_ablation(p: ToyParams, rng: np.random.Generator) -> Arrays:
     ``steps`` at ``lr``) once on the true labels and once on randomly permuted labels (which
     it can only memorise).  Then a fraction ``values`` of the hidden units is zeroed (10 random
     draws per fraction) and the training accuracy re-measured, relative to the unablated one.
-    Arrays: ``relative`` (2 x fractions: true, random labels), ``rel_true``, ``rel_random``,
+    Arrays: ``relative`` (2 x fractions: true, random labels; ``relative_by_share`` its
+    transpose), ``rel_true``, ``rel_random``,
     ``base_acc`` (true, random), ``fractions``, labels.
     """
     fr = np.asarray(p.values or (0.0, 0.125, 0.25, 0.375, 0.5, 0.625, 0.75))
@@ -720,7 +723,8 @@ def _exp_unit_ablation(p: ToyParams, rng: np.random.Generator) -> Arrays:
                 draws.append(acc(m))
             rel[t, j] = float(np.mean(draws)) / base[t]
     return {
-        "relative": rel, "rel_true": rel[0], "rel_random": rel[1], "base_acc": base,
+        "relative": rel, "relative_by_share": rel.T, "rel_true": rel[0], "rel_random": rel[1],
+        "base_acc": base,
         "fractions": fr, "label_rows": ["true labels", "random labels"],
         "fraction_labels": [f"{100 * f:.1f}".rstrip("0").rstrip(".") + "%" for f in fr],
     }
