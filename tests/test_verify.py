@@ -155,6 +155,7 @@ def test_capitals_keep_greek_and_lone_symbols():
     assert caps("heavy ball, β = 0.7, η = 0.038") == "HEAVY BALL, β = 0.7, η = 0.038"
     assert caps("N = n, σ(x), ridge λ") == "N = n, σ(x), RIDGE λ"
     assert caps("a rolled sheet, a + b mod p") == "A ROLLED SHEET, a + b MOD p"
+    assert caps("each feature's share, p's root") == "EACH FEATURE'S SHARE, p's ROOT"
 
 
 def test_a_character_no_face_has_is_reported(catalog):

@@ -32,14 +32,19 @@ def caps(text: str) -> str:
     Latin words are upper-cased; Greek and every other script stay as written (``str.upper``
     turns η into Η and β into Β, which read as the Latin H and B and misstate a setting:
     "Η = 0.038"); a lone Latin letter is a mathematical symbol and keeps its case, so
-    "N = n", "σ(x)" and "p/n" survive (the article in "a rolled sheet" is a word).
+    "N = n", "σ(x)" and "p/n" survive (the article in "a rolled sheet" is a word, and so is
+    the s of "feature's").
     """
     out = []
     words = _WORDS.findall(text)
     for i, word in enumerate(words):
         article = (word == "a" and i + 2 < len(words) and words[i + 1] == " "
                    and len(words[i + 2]) > 1 and words[i + 2].isalpha())
-        if not word[0].isalpha() or (len(word) == 1 and word.isascii() and not article):
+        # the s of "feature's", the t of "don't": part of the word before the apostrophe
+        clitic = (i >= 2 and words[i - 1] in ("'", "\u2019") and len(words[i - 2]) > 1
+                  and words[i - 2].isalpha())
+        if not word[0].isalpha() or (len(word) == 1 and word.isascii() and not article
+                                     and not clitic):
             out.append(word)
             continue
         out.append("".join(ch if _greek(ch.upper()) else ch.upper() for ch in word))
