@@ -226,3 +226,70 @@ def test_domain_adversarial_with_zero_reversal_is_source_only_training():
     assert set(np.unique(out["regions"])) <= {0, 1}
     with pytest.raises(ValidationError):
         PlaneParams(experiment="domain-adversarial", shift=6.0)
+
+
+# -- paradigm-lab (recipes/para_selfsup.py) -----------------------------------------------------------------
+
+
+@pytest.mark.parametrize("params", [
+    {"experiment": "backdoor", "p_x": [0.0, 0.5]},
+    {"experiment": "backdoor", "p_y": [0.5, 0.5, 1.5, 0.5]},
+    {"experiment": "backdoor", "n": 10},
+    {"experiment": "fixmatch", "n": 5000},
+    {"experiment": "fixmatch", "n": 900, "pool": 6},
+    {"experiment": "fixmatch", "tau": 0.3},
+    {"experiment": "fixmatch", "steps": 100, "snapshots": [50, 200]},
+    {"experiment": "fixmatch", "snapshots": [300, 100]},
+])
+def test_lab_rejects_absurd_params(params):
+    from teeprint.recipes.para_selfsup import LabParams
+
+    with pytest.raises(ValidationError):
+        LabParams(**params)
+
+
+@FAST
+@given(n=st.integers(-10, 200_000), tau=st.floats(0.0, 1.2, allow_nan=False), lr=st.floats(-1.0, 2000.0, allow_nan=False))
+def test_lab_params_bounds(n, tau, lr):
+    from teeprint.recipes.para_selfsup import LabParams
+
+    ok = 50 <= n <= 1000 and 2 * 6 * n * n <= 8_000_000 and 0.5 <= tau <= 0.999 and 1e-3 <= lr <= 1000.0
+    try:
+        LabParams(experiment="fixmatch", n=n, tau=tau, lr=lr, steps=10, snapshots=[10])
+    except ValidationError:
+        assert not ok
+    else:
+        assert ok
+
+
+def test_backdoor_without_confounding_needs_no_adjustment():
+    """With P(X | Z) the same in both strata, the naive and adjusted estimates agree exactly in the
+    tables and closely in the draws."""
+    out = _run("paradigm-lab", {"experiment": "backdoor", "p_x": [0.5, 0.5], "n": 20000, "repeats": 2})
+    assert out["naive_exact"] == pytest.approx(out["exact"], abs=1e-12)
+    assert abs(out["naive"] - out["adjusted"]) < 0.03
+
+
+def test_backdoor_exact_values_are_the_tables():
+    out = _run("paradigm-lab", {"experiment": "backdoor", "p_z": 0.5, "p_x": [0.2, 0.8],
+                                "p_y": [0.7, 0.3, 0.8, 0.4], "repeats": 2})
+    assert out["exact"] == pytest.approx(0.1)
+    assert out["naive_exact"] == pytest.approx(0.48 - 0.62)
+
+
+def test_fixmatch_without_the_unlabelled_loss_is_the_supervised_model():
+    """lam = 0 switches the unlabelled term off: the last panel is then the supervised model up to
+    its own draws of the weak jitter, so the two agree on nearly all of the plane."""
+    params = {"experiment": "fixmatch", "n": 80, "steps": 60, "snapshots": [60], "lam": 0.0, "grid": 20}
+    out = _run("paradigm-lab", params)
+    assert abs(out["accuracy"][0] - out["accuracy"][-1]) < 0.05
+    assert np.mean(np.sign(out["score"][0]) == np.sign(out["score"][-1])) > 0.95
+
+
+def test_fixmatch_keeps_the_given_labels_and_rings_them():
+    out = _run("paradigm-lab", {"experiment": "fixmatch", "n": 80, "steps": 40, "snapshots": [20, 40], "grid": 20})
+    ringed = out["rings"][0]
+    assert ringed.sum() == 2 and np.all(out["rings"] == ringed)
+    for panel in out["classes"]:
+        assert np.array_equal(panel[ringed], out["truth"][ringed])
+    assert np.all(out["classes"][0][~ringed] == -1)

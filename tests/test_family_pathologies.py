@@ -285,3 +285,52 @@ def test_dead_units_never_revive_and_a_small_rate_kills_none():
     out = _dyn("lr-dead", width=32, n=64, steps=200, repeats=2, values=(0.01, 0.3))
     assert np.all(np.diff(out["dead"], axis=1) >= 0)
     assert out["final_dead"][0] == 0 and out["final_dead"][1] > 0
+
+
+# -- plasticity (recipes/path_plasticity.py) ----------------------------------------------------------------
+
+
+def _plasticity(**kw):
+    from teeprint.recipes import rng_for
+    from teeprint.recipes.path_plasticity import PlasticityParams, plasticity
+
+    return plasticity(PlasticityParams(**kw), rng_for(0, "plasticity"))
+
+
+@pytest.mark.parametrize("params", [
+    {"methods": []},
+    {"methods": ["backprop", "backprop"]},
+    {"methods": ["sgd"]},
+    {"tasks": 10, "window": 6},
+    {"tasks": 10, "block": 3},
+    {"width": 10_000},
+    {"shrink": 1.5},
+])
+def test_plasticity_rejects_absurd_params(params):
+    from teeprint.recipes.path_plasticity import PlasticityParams
+
+    with pytest.raises(ValidationError):
+        PlasticityParams(**params)
+
+
+def test_plasticity_methods_share_the_start_and_the_tasks():
+    """Shrink and perturb with shrink 1 and perturb 0 is plain backprop, step for step."""
+    out = _plasticity(methods=["backprop", "shrink-perturb"], tasks=6, steps=10, window=2,
+                      shrink=1.0, perturb=0.0)
+    assert np.array_equal(out["error"][0], out["error"][1])
+    assert np.array_equal(out["activity"][0], out["activity"][1])
+
+
+def test_plasticity_shapes_and_ranges():
+    out = _plasticity(methods=["backprop", "continual-backprop"], tasks=6, steps=10, width=8, window=2, block=2)
+    assert out["activity"].shape == (2, 8, 6) and out["activity_backprop"].shape == (8, 6)
+    assert out["error_blocks"].shape == (2, 3)
+    assert np.all((0 <= out["error"]) & (out["error"] <= 1))
+    assert np.all((0 <= out["activity"]) & (out["activity"] <= 1))
+    assert np.array_equal(out["silent_backprop"], out["activity_backprop"] == 0)
+    assert np.allclose(out["dormant"][0], (out["activity"][0] == 0).mean(axis=0))
+
+
+def test_continual_backprop_with_no_replacement_is_backprop():
+    out = _plasticity(methods=["backprop", "continual-backprop"], tasks=4, steps=10, window=2, replacement=0.0)
+    assert np.array_equal(out["error"][0], out["error"][1])

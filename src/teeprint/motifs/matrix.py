@@ -119,7 +119,8 @@ def halftone(values: np.ndarray, grid: Box, *, vmax: float, signed: bool,
 
 
 def needles(values: np.ndarray, grid: Box, *, vmax: float, signed: bool,
-            accent: np.ndarray | None = None, dot_scale: float = 0.9) -> list[Shape]:
+            accent: np.ndarray | None = None, dot_scale: float = 0.9,
+            engraved: bool = False) -> list[Shape]:
     """One upright bar per cell, its height proportional to ``|value| / vmax``.
 
     For wide, short matrices (a spectrum per neuron) cells are tall and narrow, where discs
@@ -132,6 +133,7 @@ def needles(values: np.ndarray, grid: Box, *, vmax: float, signed: bool,
     h_max = dot_scale * ch * (0.5 if signed else 1.0)
     frac = np.clip(np.abs(values) / vmax, 0.0, 1.0)
     paths = {"ink": PathBuilder(), "accent": PathBuilder()}
+    hatches: dict[str, PathBuilder] = {}
     for i in range(rows):
         base = grid.y + (i + 0.5) * ch if signed else grid.y + (i + 0.5 + dot_scale / 2) * ch
         for j in range(cols):
@@ -142,6 +144,20 @@ def needles(values: np.ndarray, grid: Box, *, vmax: float, signed: bool,
             role = "accent" if accent is not None and bool(accent[i, j]) else "ink"
             top = base - h if (values[i, j] >= 0 or not signed) else base
             paths[role].rect(x, top, bar_w, h)
+            if engraved:
+                hatch = hatches.setdefault(role, PathBuilder())
+                hx = x + HATCH_GAP_PT / 2
+                while hx < x + bar_w - 1.0:
+                    hatch.move(hx, top + 1.5).line(hx, top + h)
+                    hx += HATCH_GAP_PT
+    if engraved:  # outlined bars with engraving lines: a fraction of the ink of solid blocks
+        out: list[Shape] = []
+        for role, path in hatches.items():
+            out.append(stroke(path, HAIR_PT, role, HATCH_TINT if role == "ink" else 1.0, cap="butt"))
+        for role, path in paths.items():
+            if not path.empty:
+                out.append(stroke(path, THIN_PT if role == "ink" else MEDIUM_PT, role, cap="butt"))
+        return out
     return [fill(path, role) for role, path in paths.items() if not path.empty]
 
 
@@ -275,6 +291,7 @@ class Panel(Params):
     accent_class: int | None = Field(None, ge=0, lt=len(REGION_ENGRAVING))
     key: bool = True
     row_scale: Literal["shared", "each"] = "shared"
+    engraved: bool = Field(False, description="bars kind: outlined bars with engraving lines, not solid")
 
     @model_validator(mode="after")
     def _inside(self) -> Panel:
@@ -432,7 +449,7 @@ def draw_panel(data: FigureData, p: Panel, box: Box, ts: Typesetter,
                            dot_scale=p.dot_scale)
     elif p.kind == "bars":
         shapes += needles(values, grid, vmax=vmax, signed=signed, accent=accent,
-                          dot_scale=p.dot_scale)
+                          dot_scale=p.dot_scale, engraved=p.engraved)
     else:
         shapes += _traces(data, p, values, grid, vmax, signed)
     ticks = PathBuilder()
