@@ -287,3 +287,43 @@ def test_policy_grid_draws_inside_its_box() -> None:
                "path": "path", "title": "t"} for i in range(3)]
     shapes = draw("policy-grid", out, panels=panels, value_label="value", policy_label="policy")
     assert shapes and inside(shapes)
+
+
+def _ink_inside(shapes: list, cells: list[Box]) -> float:
+    """Mean ink density (0..1) the shapes lay over the given cells, rasterised at 2 px per pt."""
+    import cairocffi as cairo
+
+    from teeprint.raster import paint_shape
+
+    w, h = round(BOX.w * 2), round(BOX.h * 2)
+    surface = cairo.ImageSurface(cairo.FORMAT_A8, w, h)
+    ctx = cairo.Context(surface)
+    ctx.scale(2.0, 2.0)
+    ctx.translate(-BOX.x, -BOX.y)
+    for s in shapes:
+        ctx.set_source_rgba(0, 0, 0, s.tint)
+        paint_shape(ctx, s)
+    surface.flush()
+    alpha = np.frombuffer(bytes(surface.get_data()), np.uint8).reshape(h, surface.get_stride())[:, :w] / 255
+    parts = [alpha[round((c.y - BOX.y) * 2) + 4:round((c.bottom - BOX.y) * 2) - 4,
+                   round((c.x - BOX.x) * 2) + 4:round((c.right - BOX.x) * 2) - 4] for c in cells]
+    return float(np.mean(np.concatenate([p.ravel() for p in parts])))
+
+
+def test_policy_grid_walls_are_engraved_at_a_fraction_of_a_solid_block() -> None:
+    # Walls print as hatching with a firm edge, not as flooded blocks (heavy underbase on dark tees).
+    walls = np.zeros((5, 5))
+    walls[1:4, 2] = 1.0
+    out = {"walls": walls}
+    shapes = draw("policy-grid", out, panels=[{}], start=None, goal=None)
+    assert inside(shapes)
+    assert not any(s.paint == "fill" and s.tint == 1.0 for s in shapes)  # nothing flooded at full ink
+    grid = max((s for s in shapes if s.paint == "stroke" and s.width_pt == 2.0 and s.d.count("M") == 1),
+               key=lambda s: (s.bbox[2] - s.bbox[0]) * (s.bbox[3] - s.bbox[1]))
+    cell = (grid.bbox[2] - grid.bbox[0] - 2.0) / 5
+    x0, y0 = grid.bbox[0] + 1.0, grid.bbox[1] + 1.0
+    cells = [Box(x0 + 2 * cell, y0 + r * cell, cell, cell) for r in (1, 2, 3)]
+    wall = _ink_inside(shapes, cells)
+    free = _ink_inside(shapes, [Box(x0, y0 + r * cell, cell, cell) for r in (1, 2, 3)])
+    assert wall > 3 * free + 0.03  # reads as a wall against the open floor
+    assert wall < 0.4  # at well under half the ink of a solid block

@@ -381,3 +381,61 @@ def test_interval_nest_draws_messages_and_refuses_bad_choices(ts) -> None:
     out["chosen"] = out["chosen"] + 40
     with pytest.raises(TeeprintError):
         _draw_lm("interval-nest", out, {}, ts)
+
+
+# -- motif options the decoding plates use ---------------------------------------------------------
+
+def _draw(motif_name: str, arrays: dict, **params: object) -> list:
+    from teeprint import pipeline
+    from teeprint.artwork import Box
+    from teeprint.catalog import Catalog
+    from teeprint.motifs import MotifContext
+    from teeprint.motifs import get as get_motif
+    from teeprint.recipes import FigureData, Provenance
+    from tests.conftest import REPO
+
+    box = Box(78.0, 292.0, 924.0, 690.0)
+    ts = pipeline.typesetter(Catalog.load(config=REPO / "shop.toml"))
+    info = get_motif(motif_name)
+    data = FigureData(arrays, Provenance("t", "t", 0, {}, "", "computed", ""))
+    shapes = info.func(data, info.params(**params), MotifContext(box, ts, np.random.default_rng(0)))
+    assert all(s.bbox[0] >= box.x - 2 and s.bbox[1] >= box.y - 2 and s.bbox[2] <= box.right + 2
+               and s.bbox[3] <= box.bottom + 2 for s in shapes)
+    return shapes
+
+
+@settings(max_examples=10, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(logits=st.lists(st.floats(-4, 4, allow_nan=False), min_size=3, max_size=10),
+       k=st.integers(1, 3))
+def test_horizontal_token_bars_stay_inside_and_their_labels_stay_clear(logits: list[float], k: int) -> None:
+    from teeprint.verify.text import text_problems
+
+    out = _run("token-bars", {"vocab": _vocab(len(logits)), "logits": logits, "rule": "top-k",
+                              "values": [k, len(logits)]})
+    shapes = _draw("token-bars", out, row_values="values", row_format="k = {:.0f}", kept="kept",
+                   ghost_before=False, orientation="horizontal", right_values="entropy",
+                   right_format="entropy {:.2f}")
+    assert text_problems(shapes) == []
+    # three panels side by side: their titles sit on one line, left to right
+    titles = sorted((s for s in shapes if s.text_pt == 13.0 and s.bbox[1] < 310), key=lambda s: s.bbox[0])
+    assert len(titles) == 3
+    assert max(t.bbox[1] for t in titles) - min(t.bbox[1] for t in titles) < 4
+
+
+def test_horizontal_token_bars_refuse_a_vocabulary_too_long_for_the_rows() -> None:
+    out = _run("token-bars", {"vocab": _vocab(24), "logits": list(np.linspace(2, -2, 24)), "rule": "top-k",
+                              "values": [1, 2, 3, 4, 5, 6]})
+    with pytest.raises(TeeprintError, match="horizontal"):
+        _draw("token-bars", out, row_values="values", orientation="horizontal")
+
+
+def test_engraved_matrix_bars_flood_nothing() -> None:
+    vals = np.array([[1.0, 0.5, 0.25], [0.0, 0.75, 1.0]])
+    solid = _draw("matrix-heatmap", {"m": vals}, panels=[{"array": "m", "kind": "bars", "vmax": 1.0}])
+    engraved = _draw("matrix-heatmap", {"m": vals},
+                     panels=[{"array": "m", "kind": "bars", "vmax": 1.0, "engraved": True}])
+    assert any(s.paint == "fill" and s.tint == 1.0 and s.text_pt is None for s in solid)
+    assert not any(s.paint == "fill" and s.text_pt is None for s in engraved)
+    # the same bars, outlined: one rectangle per non-zero cell
+    outlines = [s for s in engraved if s.paint == "stroke" and s.width_pt == 2.0 and s.d.count("Z") >= 5]
+    assert outlines and outlines[0].d.count("Z") == 5

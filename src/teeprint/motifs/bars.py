@@ -61,6 +61,9 @@ class BarsParams(Params):
     y_max: float | None = Field(None, gt=0.0, le=1.0)
     columns: Literal[0, 1, 2] = Field(0, description="0: one column up to 4 panels, else two")
     note: str = Field("", max_length=90, description="a line under the panels; {name} fields")
+    orientation: Literal["vertical", "horizontal"] = Field("vertical", description=(
+        "horizontal: tokens down the side, bars growing right, panels side by side "
+        "(one row of panels up to 4, else two rows)"))
 
     @model_validator(mode="after")
     def _formats(self) -> BarsParams:
@@ -135,6 +138,8 @@ def token_bars(data: FigureData, p: BarsParams, ctx: MotifContext) -> list[Shape
                                  0.0 if overlay is None else np.max(overlay)))
     top_p = max(top_p, 1e-9)
 
+    if p.orientation == "horizontal":
+        return _horizontal(panels, vocab, before, right, top_p, p, ctx) + _foot(p, data, ctx)
     shapes: list[Shape] = []
     n = len(panels)
     cols = p.columns or (1 if n <= 4 else 2)
@@ -197,6 +202,13 @@ def token_bars(data: FigureData, p: BarsParams, ctx: MotifContext) -> list[Shape
         if right is not None and k < right.size and np.isfinite(right[k]):
             shapes.append(ts.line(p.right_format.format(float(right[k])), "mono", TICK_PT, cell.right,
                                   cell.y + LABEL_PT - 2, anchor="end"))
+    return shapes + _foot(p, data, ctx)
+
+
+def _foot(p: BarsParams, data: FigureData, ctx: MotifContext) -> list[Shape]:
+    """The line under the panels: the overlay's key and the note."""
+    box, ts = ctx.box, ctx.type
+    shapes: list[Shape] = []
     foot = box.bottom - 8
     x = box.x
     if p.overlay_label:
@@ -208,4 +220,91 @@ def token_bars(data: FigureData, p: BarsParams, ctx: MotifContext) -> list[Shape
         # A note may quote the figure's scalars with {name:format} fields (no braces: as written).
         note = format_text(p.note, data) if "{" in p.note else p.note
         shapes.append(ts.line(note, "mono", TICK_PT, x, foot))
+    return shapes
+
+
+Panel = tuple[str, np.ndarray, "np.ndarray | None", "np.ndarray | None", bool]
+
+
+def _horizontal(panels: list[Panel], vocab: list[str], before: np.ndarray | None,
+                right: np.ndarray | None, top_p: float, p: BarsParams, ctx: MotifContext) -> list[Shape]:
+    """The panels side by side with the bars lying down: the vocabulary is read once, down the
+    left edge of each row of panels, and every panel's bars line up with it."""
+    box, ts = ctx.box, ctx.type
+    v = len(vocab)
+    n = len(panels)
+    prow = 1 if n <= 4 else 2
+    cols = -(-n // prow)
+    legend_h = 30.0 if (p.overlay_label or p.note) else 0.0
+    area = Box(box.x, box.y, box.w, box.h - legend_h)
+    lab_w = max(ts.measure(t, "mono", TICK_PT) for t in vocab) + 14.0
+    col_w = (area.w - lab_w - _GAP_PT * (cols - 1)) / cols
+    cell_h = (area.h - _GAP_PT * (prow - 1)) / prow
+    foot_h = _VALUE_H if right is not None else 4.0
+    slot = (cell_h - _TITLE_H - foot_h - 6.0) / v
+    if slot < TICK_PT + 4 or col_w < 120:
+        msg = "token-bars: too many panels or tokens for horizontal bars; use orientation = 'vertical'"
+        raise TeeprintError(msg)
+    bar_h = min(slot * 0.62, 40.0)
+    value_w = ts.measure(p.value_format.format(0.99), "mono", TICK_PT) + 10.0 if p.values else 6.0
+    shapes: list[Shape] = []
+    for k, (title, dist, keep, over, is_after) in enumerate(panels):
+        r, c = divmod(k, cols)
+        cell = Box(area.x + lab_w + c * (col_w + _GAP_PT), area.y + r * (cell_h + _GAP_PT), col_w, cell_h)
+        top = cell.y + _TITLE_H + 6.0
+        base_x = cell.x + THIN_PT
+        span = cell.w - value_w - THIN_PT
+
+        def length(q: float, span: float = span) -> float:
+            return span * q / top_p
+
+        ink, ink_hatch, acc, acc_hatch, ghost, marks = (PathBuilder() for _ in range(6))
+        for j in range(v):
+            y = top + j * slot + (slot - bar_h) / 2
+            if c == 0:
+                shapes.append(ts.line(vocab[j], "mono", TICK_PT, cell.x - 10, y + bar_h / 2 + TICK_PT * 0.35,
+                                      anchor="end"))
+            if is_after and p.ghost_before and before is not None and before[j] > 0:
+                gw = length(float(before[j]))
+                ghost.move(base_x, y).line(base_x + gw, y).line(base_x + gw, y + bar_h).line(base_x, y + bar_h)
+            reach = 0.0
+            if dist[j] > 0:
+                accent = keep is not None and bool(keep[j])
+                w = length(float(dist[j]))
+                reach = w
+                path, hatch = (acc, acc_hatch) if accent else (ink, ink_hatch)
+                path.move(base_x, y).line(base_x + w, y).line(base_x + w, y + bar_h).line(base_x, y + bar_h)
+                if w > 3.0:
+                    hy = y + 3.5
+                    while hy < y + bar_h - 1.0:
+                        hatch.move(base_x, hy).line(base_x + w - 1.5, hy)
+                        hy += 7.0
+            if over is not None and np.isfinite(over[j]):
+                ox = base_x + length(float(over[j]))
+                marks.move(ox, y - 6).line(ox, y + bar_h + 6)
+                reach = max(reach, ox - base_x + MEDIUM_PT)
+            if p.values and dist[j] >= 0.005:
+                accent = keep is not None and bool(keep[j])
+                shapes.append(ts.line(p.value_format.format(float(dist[j])), "mono", TICK_PT,
+                                      base_x + reach + 6, y + bar_h / 2 + TICK_PT * 0.35,
+                                      role="accent" if accent else "ink"))
+        axis = PathBuilder().move(base_x, top - 2).line(base_x, top + v * slot + 2)
+        shapes.append(stroke(axis, THIN_PT, cap="butt"))
+        if not ghost.empty:
+            shapes.append(stroke(ghost, HAIR_PT, "ink", GHOST_TINT, cap="butt", dash_pt=(4.0, 3.0)))
+        if not ink_hatch.empty:
+            shapes.append(stroke(ink_hatch, HAIR_PT, "ink", HATCH_TINT, cap="butt"))
+        if not ink.empty:
+            shapes.append(stroke(ink, THIN_PT, "ink", cap="butt"))
+        if not acc_hatch.empty:
+            shapes.append(stroke(acc_hatch, HAIR_PT, "accent", 1.0, cap="butt"))
+        if not acc.empty:
+            shapes.append(stroke(acc, MEDIUM_PT, "accent", cap="butt"))
+        if not marks.empty:
+            shapes.append(stroke(marks, MEDIUM_PT, "ink", cap="butt"))
+        shapes.append(ts.line(caps(title), "mono", LABEL_PT - 2, cell.x, cell.y + LABEL_PT - 2,
+                              tracking_em=0.1, role="accent" if keep is not None and keep.any() else "ink"))
+        if right is not None and k < right.size and np.isfinite(right[k]):
+            shapes.append(ts.line(p.right_format.format(float(right[k])), "mono", TICK_PT, cell.x,
+                                  cell.bottom - 4))
     return shapes

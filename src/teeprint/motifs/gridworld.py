@@ -1,6 +1,6 @@
 """policy-grid: a gridworld's values as a halftone with the greedy policy as arrows.
 
-Each cell is a square of the engraved grid: walls are solid ink, a cell's value is a disc
+Each cell is a square of the engraved grid: walls are hatched blocks outlined where they meet free cells, a cell's value is a disc
 whose area grows with it (a hand-made halftone, faint so the arrows read on top), and the
 policy is a short arrow pointing to the chosen neighbour.  Cells of a path (the greedy route
 from start to goal) carry accent arrows; the start is ringed and the goal starred in accent.
@@ -19,11 +19,24 @@ from teeprint.artwork import Box, PathBuilder, Shape, fill, stroke
 from teeprint.errors import TeeprintError
 from teeprint.motifs import MotifContext, motif
 from teeprint.motifs.geometry import format_text
-from teeprint.motifs.style import GHOST_TINT, HAIR_PT, LABEL_PT, MEDIUM_PT, THIN_PT, TICK_PT
+from teeprint.motifs.matrix import hatch_cells
+from teeprint.motifs.style import (
+    GHOST_TINT,
+    HAIR_PT,
+    HATCH_GAP_PT,
+    LABEL_PT,
+    MEDIUM_PT,
+    THIN_PT,
+    TICK_PT,
+)
 from teeprint.recipes import FigureData, Params
 
 #: Unit steps (x right, y down on the page) for policy codes 0..3: up, right, down, left.
 _DIRS = ((0.0, -1.0), (1.0, 0.0), (0.0, 1.0), (-1.0, 0.0))
+
+#: Tint of the wall hatching: full-strength hairlines, so the walls print as line work
+#: (no halftone dots between the hatch lines on a screen).
+WALL_TINT = 1.0
 
 
 class GridPanel(Params):
@@ -58,7 +71,7 @@ class PolicyGridParams(Params):
     policy_label: str = Field("", max_length=50)
     path_label: str = Field("", max_length=50)
     mask_label: str = Field("", max_length=50)
-    walls_label: str = Field("", max_length=50, description="legend entry for the solid cells")
+    walls_label: str = Field("", max_length=50, description="legend entry for the wall cells")
     notes: tuple[str, ...] = Field((), max_length=2)
 
 
@@ -84,6 +97,56 @@ def _arrow(path: PathBuilder, cx: float, cy: float, d: tuple[float, float], half
     s = half * 0.55
     path.move(x1 - ux * s + hx * s * 0.6, y1 - uy * s + hy * s * 0.6).line(x1, y1)
     path.line(x1 - ux * s - hx * s * 0.6, y1 - uy * s - hy * s * 0.6)
+
+
+def _grid_lines(walls: np.ndarray, grid: Box, cell: float) -> PathBuilder:
+    """The inner grid as runs of hairline, left out between two wall cells so a wall reads as one
+    block (the outer frame is drawn apart)."""
+    h, w = walls.shape
+    lines = PathBuilder()
+    for r in range(1, h):  # horizontal line between rows r-1 and r
+        open_ = ~(walls[r - 1] & walls[r])
+        for a, b in _runs(open_):
+            lines.move(grid.x + a * cell, grid.y + r * cell).line(grid.x + b * cell, grid.y + r * cell)
+    for c in range(1, w):
+        open_ = ~(walls[:, c - 1] & walls[:, c])
+        for a, b in _runs(open_):
+            lines.move(grid.x + c * cell, grid.y + a * cell).line(grid.x + c * cell, grid.y + b * cell)
+    return lines
+
+
+def _runs(on: np.ndarray) -> list[tuple[int, int]]:
+    """(start, end) of each run of True in a 1-D boolean array, end exclusive."""
+    runs, start = [], None
+    for i, v in enumerate(on):
+        if v and start is None:
+            start = i
+        elif not v and start is not None:
+            runs.append((start, i))
+            start = None
+    if start is not None:
+        runs.append((start, len(on)))
+    return runs
+
+
+def _walls(walls: np.ndarray, grid: Box, cell: float) -> list[Shape]:
+    """Wall cells engraved, not flooded: diagonal hatching inside, a firm line where a wall meets
+    a free cell.  A fraction of a solid block's ink (light on a black tee, soft on a pale one)."""
+    if not walls.any():
+        return []
+    shapes = hatch_cells(walls, grid, 45.0, max(HATCH_GAP_PT, cell / 6.0), "ink", WALL_TINT)
+    h, w = walls.shape
+    edges = PathBuilder()
+    for r, c in zip(*np.nonzero(walls), strict=True):
+        x0, y0 = grid.x + c * cell, grid.y + r * cell
+        for dr, dc, seg in ((-1, 0, (x0, y0, x0 + cell, y0)), (1, 0, (x0, y0 + cell, x0 + cell, y0 + cell)),
+                            (0, -1, (x0, y0, x0, y0 + cell)), (0, 1, (x0 + cell, y0, x0 + cell, y0 + cell))):
+            rr, cc = r + dr, c + dc
+            if 0 <= rr < h and 0 <= cc < w and not walls[rr, cc]:
+                edges.move(seg[0], seg[1]).line(seg[2], seg[3])
+    if not edges.empty:
+        shapes.append(stroke(edges, THIN_PT, "ink", 1.0, cap="square"))
+    return shapes
 
 
 def _star(x: float, y: float, r: float) -> PathBuilder:
@@ -113,19 +176,8 @@ def policy_grid(data: FigureData, p: PolicyGridParams, ctx: MotifContext) -> lis
         gw, gh = cell * w, cell * h
         grid = Box(pb.cx - gw / 2, pb.y + title_h, gw, gh)
         bottoms.append(grid.bottom)
-        blocks = PathBuilder()
-        for r in range(h):
-            for c in range(w):
-                if walls[r, c]:
-                    blocks.rect(grid.x + c * cell, grid.y + r * cell, cell, cell)
-        if not blocks.empty:
-            shapes.append(fill(blocks, "ink", 1.0))
-        lines = PathBuilder()
-        for r in range(h + 1):
-            lines.move(grid.x, grid.y + r * cell).line(grid.right, grid.y + r * cell)
-        for c in range(w + 1):
-            lines.move(grid.x + c * cell, grid.y).line(grid.x + c * cell, grid.bottom)
-        shapes.append(stroke(lines, HAIR_PT, "ink", GHOST_TINT, cap="butt"))
+        shapes += _walls(walls, grid, cell)
+        shapes.append(stroke(_grid_lines(walls, grid, cell), HAIR_PT, "ink", GHOST_TINT, cap="butt"))
         shapes.append(stroke(PathBuilder().rect(grid.x, grid.y, grid.w, grid.h), THIN_PT, cap="butt"))
         if panel.value:
             v = _arr(data, panel.value, panel.index, "value")
@@ -202,7 +254,9 @@ def _legend(p: PolicyGridParams, ctx: MotifContext, y: float, data: FigureData) 
         elif key == "mask":
             shapes.append(fill(PathBuilder().circle(x + 12, cy, 3.5), "ink"))
         elif key == "walls":
-            shapes.append(fill(PathBuilder().rect(x + 4, cy - 8, 16, 16), "ink", 1.0))
+            sq = Box(x + 4, cy - 8, 16, 16)
+            shapes += hatch_cells(np.ones((1, 1), bool), sq, 45.0, 5.0, "ink", WALL_TINT)
+            shapes.append(stroke(PathBuilder().rect(sq.x, sq.y, sq.w, sq.h), THIN_PT, "ink", 1.0, cap="butt"))
         elif key == "start":
             shapes.append(stroke(PathBuilder().circle(x + 12, cy, 9.0), THIN_PT, "accent"))
         else:

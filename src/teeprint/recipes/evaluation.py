@@ -49,7 +49,9 @@ probabilities to start from.  ``kind`` picks the curves:
   positive ratings ``x`` (NaN where two raters cannot reach that agreement);
 * ``binomial-coverage`` — exact coverage of the 95 % Wald and Wilson intervals for ``trials``
   Bernoulli trials against the true proportion ``x``;
-* ``rule-of-three`` — exact one-sided 95 % upper bound after n clean trials and 3/n;
+* ``rule-of-three`` — exact one-sided 95 % upper bound after n clean trials and 3/n; the plane
+  ``p_clean`` = (1 - r)^n over ``grid_x`` = log10 n and ``grid_y`` = log10 r (r from 1e-4 to 0.5), the
+  bound and 3/n as paths ``bound_xy`` / ``three_xy`` and the bound at n = 300 as ``mark_300``;
 * ``f-score-plane`` — F_1 and F_2 on a precision-recall grid (``grid_x`` recall, ``grid_y`` precision);
 * ``frechet-plane`` — the Frechet distance between N(0, I) and N(mu 1/sqrt(d), s^2 I) in ``dim``
   dimensions on a (mu, s) grid, in closed form and by the matrix square root at sample points.
@@ -498,8 +500,16 @@ def _binomial_coverage(p: EvalFormulaParams) -> Arrays:
 def _rule_of_three(p: EvalFormulaParams) -> Arrays:
     n = np.exp(np.linspace(math.log(5), math.log(p.n_max), p.points))
     exact = 1 - p.alpha ** (1 / n)
+    # the plane behind the bound: P(n clean cases | error rate r) = (1 - r)^n over log10 n and r
+    gx = np.linspace(math.log10(5), math.log10(p.n_max), p.grid)
+    gy = np.linspace(-4.0, math.log10(0.5), p.grid)
+    clean = (1 - 10 ** gy[:, None]) ** (10 ** gx[None, :])
     return {"x": n, "exact": exact, "approx": -math.log(p.alpha) / n, "three": 3 / n,
-            "ratio": (3 / n) / exact, "minus_log_alpha": -math.log(p.alpha)}
+            "ratio": (3 / n) / exact, "minus_log_alpha": -math.log(p.alpha),
+            "grid_x": gx, "grid_y": gy, "p_clean": clean,
+            "bound_xy": np.column_stack([np.log10(n), np.log10(exact)]),
+            "three_xy": np.column_stack([np.log10(n), np.log10(3 / n)]),
+            "mark_300": np.array([[math.log10(300.0), math.log10(1 - p.alpha ** (1 / 300))]])}
 
 
 def _f_score_plane(p: EvalFormulaParams) -> Arrays:

@@ -376,6 +376,7 @@ def sys_schedule(p: ScheduleParams, rng: np.random.Generator) -> Arrays:
 # ``density-ridges`` or ``bars`` / ``bar_labels`` for ``stacked-bars``:
 #
 # * stochastic-rounding: ``step``, ``exact``, ``nearest``, ``stochastic`` (+ ``_lo``/``_hi`` band),
+#   ``error_nearest``, ``error_stochastic`` (+ ``error_lo``/``error_hi``), ``zero``,
 #   ``increment``, ``half_ulp``, ``final_error_stochastic``.
 # * summation-order: ``x`` (ulps), ``density`` (one row per count in ``rows``), ``spread_ulp``,
 #   ``distinct``, ``worst_ulp``.
@@ -455,7 +456,11 @@ def _stochastic_rounding(q: ExperimentParams, rng: np.random.Generator) -> Array
         sto[:, t] = s.astype(float)
     step = np.arange(1, q.steps + 1, dtype=float)
     exact = q.start + step * float(inc16)
+    err = sto - exact
     return {"step": step, "exact": exact, "nearest": near, "stochastic": np.median(sto, axis=0),
+            "error_nearest": near - exact, "error_stochastic": np.median(err, axis=0),
+            "error_lo": np.quantile(err, 0.1, axis=0), "error_hi": np.quantile(err, 0.9, axis=0),
+            "zero": np.zeros_like(step),
             "stochastic_lo": np.quantile(sto, 0.1, axis=0), "stochastic_hi": np.quantile(sto, 0.9, axis=0),
             "increment": float(inc16), "half_ulp": float(np.spacing(np.float16(q.start))) / 2,
             "final_error_stochastic": float(np.median(np.abs(sto[:, -1] - exact[-1])) / (exact[-1] - q.start))}
