@@ -2,7 +2,9 @@
 rsvg-convert on the same SVG at the same size, the PNG encoder, and `teeprint --help`.
 
 Run: ``python benchmarks/bench_render.py [--repeat N]``.  Prints a table and writes
-``benchmarks/results/render.json``.  Each figure is the median of N runs (wall clock).
+``benchmarks/results/render.json``.  Each figure is the median of N runs (wall clock), and each
+time is also given as a ratio to rsvg-convert's in the same run (``*_vs_rsvg``), with the machine
+gauge of ``machine.py``, because this machine's speed drifts.
 """
 
 from __future__ import annotations
@@ -32,6 +34,16 @@ def timed(fn: Callable[[], object], repeat: int) -> float:
         fn()
         runs.append(time.perf_counter() - t0)
     return statistics.median(runs)
+
+
+def peak_mib(cmd: list[str], env: dict[str, str]) -> float:
+    """Peak resident memory of a command (and anything it starts), in MiB, from a fresh
+    parent so no other child's peak is counted."""
+    probe = ("import resource, subprocess, sys; subprocess.run(sys.argv[1:], check=True, "
+             "capture_output=True); print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)")
+    out = subprocess.run([sys.executable, "-c", probe, *cmd], check=True, capture_output=True,
+                         text=True, env=env)
+    return int(out.stdout.strip()) / 1024
 
 
 def main() -> None:
@@ -87,14 +99,32 @@ def main() -> None:
         results["cli_render_spine_both_colorways_s"] = timed(
             lambda: subprocess.run([*exe, "render", "double-descent", "--out", tmp, *spine],
                                    check=True, capture_output=True, env=env), max(2, repeat // 2))
+        # The print-PNG path as a whole process, like rsvg-convert's: start-up, the plate
+        # computed from its spec, one colourway's PNG rasterised, encoded and written.
+        results["cli_print_png_one_colourway_s"] = timed(
+            lambda: subprocess.run([*exe, "render", "double-descent", "--out", tmp, "-c", "ecru",
+                                    "--only", "print-png"], check=True, capture_output=True,
+                                   env=env), repeat)
+        if "rsvg_convert_4500x5400_s" in results:
+            results["cli_print_png_vs_rsvg_ratio"] = (results["cli_print_png_one_colourway_s"]
+                                                      / results["rsvg_convert_4500x5400_s"])
         results["cli_render_default_s"] = timed(
             lambda: subprocess.run([*exe, "render", "double-descent", "--out", tmp],
                                    check=True, capture_output=True, env=env), max(2, repeat // 2))
+        results["cli_render_default_peak_mib"] = peak_mib(
+            [*exe, "render", "double-descent", "--out", tmp], env)
         results["cli_help_s"] = timed(
             lambda: subprocess.run([*exe, "--help"], check=True, capture_output=True, env=env),
             repeat)
     results["png_bytes"] = float(len(encode_png(rgba)))
 
+    from machine import gauge
+
+    results.update({f"gauge_{k}": v for k, v in gauge().items()})
+    if "rsvg_convert_4500x5400_s" in results:
+        ref = results["rsvg_convert_4500x5400_s"]
+        for key in [k for k in results if k.endswith("_s") and not k.startswith("gauge")]:
+            results[key.removesuffix("_s") + "_vs_rsvg"] = results[key] / ref
     width = max(len(k) for k in results)
     for key, value in results.items():
         print(f"{key:<{width}}  {value:,.3f}")
