@@ -4,7 +4,11 @@ data), the spine plus separations, films and preflight, the same on one thread (
 stages side by side gains), and every default output.
 
 Run: ``python benchmarks/bench_separations.py [--repeat N]``.  Prints a table and writes
-``benchmarks/results/separations.json``.  Each in-process figure is the median of N cold runs
+``benchmarks/results/separations.json``.  ``--underbase`` instead measures the underbase of five
+plates in the black colourway (double-descent relu grokking superposition attention-qkv): the spot
+PDF's time (cold, the underbase computed afresh), its size, the underbase film's size, and the
+coverage (the share of the inked area with white under it); ``--tag NAME`` names its result file
+``benchmarks/results/underbase-NAME.json`` so two versions of the code can be compared.  Each in-process figure is the median of N cold runs
 (the raster cache is cleared, so the PDF time includes rasterising the underbase and the film
 time includes rasterising every plate) as wall clock and as CPU time: on a shared machine the
 CPU time is the steadier number.  The whole render is a subprocess, as a user runs it; each
@@ -62,10 +66,62 @@ def machine_gauge() -> tuple[float, float]:
     return python_s, 10 * 2 * a.nbytes / (time.perf_counter() - t0) / 1e9
 
 
+UNDERBASE_PLATES = ("double-descent", "relu", "grokking", "superposition", "attention-qkv")
+
+
+def underbase_bench(repeat: int, tag: str) -> None:
+    """Per plate: PDF time and size, underbase film size, coverage of the inked area."""
+    import numpy as np
+
+    import teeprint.separate.layers as layers
+    from teeprint import pipeline
+    from teeprint.catalog import Catalog
+    from teeprint.separate import film_stage, separation_pdf_stage
+
+    cat = Catalog.load(ROOT / "shop.toml")
+    cw = cat.colorway("black")
+    opts = {"catalog": cat}
+    rows: dict[str, dict[str, float]] = {}
+    for slug in UNDERBASE_PLATES:
+        plate = pipeline.draw_plate(cat, cat.specimen(slug))
+        wall, cpu = timed(lambda plate=plate: separation_pdf_stage(plate, cw, opts), repeat,
+                          layers.clear_caches)
+        layers.clear_caches()
+        pdf = separation_pdf_stage(plate, cw, opts)[0]
+        films = film_stage(plate, cw, opts)
+        lay = layers.layers(plate.artwork, cw, 300)
+        inked = np.zeros(lay.plates[0].cover.shape, bool)
+        for r in lay.plates[1:]:
+            if r.plate.underbased:
+                inked |= r.inked()
+        under = lay.plates[0].cover
+        rows[slug] = {"pdf_s": wall, "pdf_cpu_s": cpu, "pdf_bytes": len(pdf.data),
+                      "underbase_film_bytes": len(films[0].data),
+                      "coverage_pct": 100.0 * float((under & inked).sum()) / float(inked.sum()),
+                      "underbase_outside_ink_px": int((under & ~inked).sum())}
+    print(f"{'plate':<16} {'pdf s':>7} {'cpu s':>7} {'pdf kB':>8} {'film kB':>8} {'cover %':>8}"
+          f" {'outside px':>10}")
+    for slug, r in rows.items():
+        print(f"{slug:<16} {r['pdf_s']:7.2f} {r['pdf_cpu_s']:7.2f} {r['pdf_bytes'] / 1e3:8.0f}"
+              f" {r['underbase_film_bytes'] / 1e3:8.0f} {r['coverage_pct']:8.1f}"
+              f" {r['underbase_outside_ink_px']:10d}")
+    out = ROOT / "benchmarks" / "results"
+    out.mkdir(parents=True, exist_ok=True)
+    (out / f"underbase-{tag}.json").write_text(json.dumps(
+        {slug: {k: round(v, 4) for k, v in r.items()} for slug, r in rows.items()},
+        indent=1, sort_keys=True) + "\n")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--underbase", action="store_true",
+                        help="measure the underbase of five plates instead")
+    parser.add_argument("--tag", default="current", help="result file suffix for --underbase")
     args = parser.parse_args()
+    if args.underbase:
+        underbase_bench(args.repeat, args.tag)
+        return
 
     import teeprint.separate.layers as layers
     from teeprint import pipeline

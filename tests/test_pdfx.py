@@ -99,6 +99,24 @@ def test_pdfx4_keeps_the_separations_and_is_deterministic(shop):
     assert (shop / "again" / "relu" / x.name).read_bytes() == x.read_bytes()
 
 
+def test_qpdf_finds_both_files_sound_and_the_underbase_is_vector(shop):
+    if shutil.which("qpdf") is None:
+        pytest.skip("qpdf is not installed (apt-get install qpdf)")
+    for folder in ("x", "plain"):
+        path = shop / folder / "relu" / "relu--black--separations.pdf"
+        res = subprocess.run(["qpdf", "--check", str(path)], capture_output=True, text=True,
+                             timeout=120, check=False)
+        assert res.returncode == 0, res.stdout + res.stderr
+        assert "No syntax or stream encoding errors found" in res.stdout
+        with pikepdf.open(path) as pdf:
+            page = pdf.pages[0]
+            assert "/XObject" not in page.Resources  # paths, no underbase image
+            key = next(k for k, cs in page.Resources.ColorSpace.items()
+                       if cs[1] == pikepdf.Name("/Underbase_White"))
+            assert re.search(rb"%s cs [0-9.]+ scn\s+[-0-9. ]+ m" % key.encode(),
+                             page.Contents.read_bytes())
+
+
 def test_ghostscript_renders_through_the_output_intent(shop, tmp_path):
     x = shop / "x" / "relu" / "relu--black--separations.pdf"
     res = subprocess.run(["gs", "-q", "-dNOPAUSE", "-dBATCH", "-dSAFER", "-dUsePDFX3Profile",

@@ -6,8 +6,9 @@ halftone its tints.  On dark colourways a choked white underbase is printed firs
 non-black ink.  Importing this package registers the ``separation-pdf`` and ``film`` stages
 with :mod:`teeprint.pipeline`.
 
-Modules: :mod:`.plates` (which plates, page geometry, marks), :mod:`.layers` (rasters,
-knockouts, underbase), :mod:`.halftone` (the dot screen), :mod:`.pdf`, :mod:`.films`.
+Modules: :mod:`.plates` (which plates, page geometry, marks), :mod:`.geometry` (shapes as
+polygons), :mod:`.underbase` (the choked underbase as vector paths), :mod:`.layers` (rasters,
+knockouts), :mod:`.halftone` (the dot screen), :mod:`.pdf`, :mod:`.films`.
 """
 
 from __future__ import annotations
@@ -116,13 +117,14 @@ def _job(plate: Plate, colorway: Colorway, settings: ScreenSettings, catalog: Ca
 
 def separation_pdf_stage(plate: Plate, colorway: Colorway, options: dict[str, Any]) -> list[Output]:
     """The ``separation-pdf`` stage: one spot-colour PDF per colourway."""
-    from teeprint.separate.layers import layers
     from teeprint.separate.pdf import separation_pdf
+    from teeprint.separate.underbase import underbase
 
     j = job(plate, colorway, options)
     has_underbase = bool(j.plates) and j.plates[0].is_underbase
-    layer_set = layers(plate.artwork, colorway, j.settings.film_dpi) if has_underbase else None
-    data = separation_pdf(plate.artwork, colorway, j.plates, layer_set, j.marks, j.labels, j.info)
+    ub = underbase(plate.artwork, colorway) if has_underbase else None
+    data = separation_pdf(plate.artwork, colorway, j.plates, ub.shapes if ub else None,
+                          j.marks, j.labels, j.info)
     catalog: Catalog | None = options.get("catalog")
     pdfx = bool(catalog is not None and catalog.settings.print.output_profile)
     if catalog is not None and pdfx:
@@ -180,8 +182,8 @@ def film_stage(plate: Plate, colorway: Colorway, options: dict[str, Any]) -> lis
 
 
 def separation_pdf_parts(plate: Plate, colorway: Colorway, options: dict[str, Any]) -> list[Part]:
-    """The PDF as one part; a dark colourway's is costly (it rasterises and chokes the
-    underbase that its films then reuse), so it is started first."""
+    """The PDF as one part; a dark colourway's is costly (it computes the underbase's
+    geometry, which the underbase film then reuses), so it is started first."""
     dark = any(p.is_underbase for p in plate_list(plate.artwork, colorway))
     return [Part(lambda: separation_pdf_stage(plate, colorway, options), "separation PDF",
                  2.0 if dark else 0.3)]

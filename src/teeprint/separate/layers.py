@@ -3,9 +3,9 @@
 Each ink's shapes are replayed straight into two 8-bit cairo masks (no SVG round trip): the
 *cover* (where the ink's shapes are, whatever their tint) and the *tint* (the density the last
 shape painted there, as a separation does: a later shape of the same ink replaces the earlier
-one).  Knockouts and the choked underbase are then boolean algebra and bit-packed morphology
-(:mod:`teeprint.separate.morphology`).  The films and the PDF's underbase image are both cut
-from these arrays, so the PDF and the films cannot disagree.
+one).  Knockouts are then boolean algebra on the masks.  The underbase is computed as vector
+geometry (:mod:`teeprint.separate.underbase`) and rasterised here from the very paths the PDF
+carries, so the PDF and the films cannot disagree.
 """
 
 from __future__ import annotations
@@ -20,17 +20,9 @@ from teeprint.artwork import Artwork, Shape, ink_layers, merge
 from teeprint.memo import once
 from teeprint.raster import paint_shape
 from teeprint.separate.morphology import dilate_packed, drop_islands, erode_packed, pack, unpack
-from teeprint.separate.plates import (
-    DROPOUT_TINT,
-    UNDERBASE_FINE_CHOKE_PT,
-    UNDERBASE_FINE_MIN_PT,
-    UNDERBASE_MIN_AREA_PT2,
-    UNDERBASE_MIN_PT,
-    UNDERBASE_WIDE_PT,
-    Page,
-    SepPlate,
-    plate_list,
-)
+from teeprint.separate.plates import DROPOUT_TINT, Page, SepPlate, plate_list
+from teeprint.separate.underbase import clear_cache as clear_underbase_cache
+from teeprint.separate.underbase import underbase
 
 if TYPE_CHECKING:
     from teeprint.catalog import Colorway
@@ -62,14 +54,6 @@ class Layers:
     def px_per_pt(self) -> float:
         """Device pixels per point."""
         return self.dpi / 72.0
-
-    def art_slice(self) -> tuple[slice, slice]:
-        """The rows and columns of the artboard (the trim) on the page grid."""
-        k = self.px_per_pt
-        x0 = round(self.page.slug_pt * k)
-        y0 = round(self.page.slug_pt * k)
-        return (slice(y0, y0 + round(self.page.art_h_pt * k)),
-                slice(x0, x0 + round(self.page.art_w_pt * k)))
 
 
 def _a8(shapes: list[Shape], width_px: int, height_px: int, px_per_pt: float,
@@ -159,40 +143,11 @@ def choke(mask: np.ndarray, radius_px: float, min_feature_px: float = 0.0,
     return out
 
 
-def _dilate(mask: np.ndarray, radius_px: float) -> np.ndarray:
-    """Dilate a mask by a disc (only the mask's bounding box, grown by the radius)."""
-    if not mask.any():
-        return mask.copy()
-    r0, r1, c0, c1 = _box(mask, int(np.ceil(radius_px)) + 1)
-    out = np.zeros_like(mask)
-    out[r0:r1, c0:c1] = unpack(dilate_packed(pack(mask[r0:r1, c0:c1]), radius_px), int(c1 - c0))
-    return out
-
-
-def underbase_mask(union: np.ndarray, choke_px: float, px_per_pt: float) -> np.ndarray:
-    """The white under the top inks: the union of what they print, choked.
-
-    Wide areas (those holding a disc of :data:`UNDERBASE_WIDE_PT`) get the full choke and lose
-    features thinner than the minimum.  Everything else (lines, type, thin details, which the
-    full choke would erase) gets the fine-detail choke :data:`UNDERBASE_FINE_CHOKE_PT` instead,
-    so a line keeps white under it all along its length.
-    """
-    k = px_per_pt
-    full = choke(union, choke_px, UNDERBASE_MIN_PT * k, UNDERBASE_MIN_AREA_PT2 * k * k)
-    fine_px = min(choke_px, UNDERBASE_FINE_CHOKE_PT * k)
-    if fine_px >= choke_px:
-        return full
-    fine = choke(union, fine_px, UNDERBASE_FINE_MIN_PT * k)
-    radius = UNDERBASE_WIDE_PT / 2 * k
-    wide = _dilate(choke(union, radius), radius + choke_px + 1.0)
-    return (full & wide) | (fine & ~wide)
-
-
 def build_layers(artwork: Artwork, colorway: Colorway, dpi: int) -> Layers:
     """Rasterise the colourway's plates on the separation page, in print order.
 
     Upper inks knock out the inks printed before them unless they overprint; the underbase is
-    the union of what the non-black inks finally print, choked, at the densest tint above it.
+    rasterised from its vector paths (:mod:`teeprint.separate.underbase`).
     """
     page = Page(artwork.width_pt, artwork.height_pt)
     k = dpi / 72.0
@@ -219,17 +174,12 @@ def build_layers(artwork: Artwork, colorway: Colorway, dpi: int) -> Layers:
     # uint8 x bool keeps uint8: the tint where the plate prints, 0 elsewhere.
     rasters = [PlateRaster(p, c, np.multiply(t, c, dtype=np.uint8))
                for p, c, t in zip(tops, covers, tints, strict=True)]
-    under = [r for r in rasters if r.plate.underbased]
-    if plates and plates[0].is_underbase and under:
-        union = np.zeros((h_px, w_px), bool)
-        density = np.zeros((h_px, w_px), np.uint8)
-        for r in under:
-            inked = r.inked()
-            union |= inked
-            np.maximum(density, np.multiply(r.tint, inked, dtype=np.uint8), out=density)
-        choked = underbase_mask(union, plates[0].choke_pt * k, k)
-        rasters.insert(0, PlateRaster(plates[0], choked,
-                                      np.multiply(density, choked, dtype=np.uint8)))
+    ub = underbase(artwork, colorway)
+    if ub is not None:
+        # The underbase film is its vector paths rasterised, the paths the PDF carries.
+        cover, tint = _density(*rasterize_shapes(ub.shapes, w_px, h_px, k,
+                                                 (page.slug_pt, page.slug_pt)))
+        rasters.insert(0, PlateRaster(plates[0], cover, tint))
     return Layers(page, dpi, tuple(rasters))
 
 
@@ -268,6 +218,7 @@ def ink_raster(shapes: tuple[Shape, ...], width_px: int, height_px: int, px_per_
 
 
 def clear_caches() -> None:
-    """Forget the remembered rasters."""
+    """Forget the remembered rasters and underbases."""
     _layers.cache_clear()
     ink_raster.cache_clear()
+    clear_underbase_cache()

@@ -7,8 +7,8 @@ is the same vector drawing as the SVG master.  Tints are separation densities.
 
 Plates and overprint: everything is painted with overprint on, so each paint touches only its
 own plate; where an upper ink knocks out a lower one, the lower ink is painted at density 0
-under it first.  The underbase is an image in its own separation (computed by
-:mod:`teeprint.separate.layers`, the same pixels as its film), drawn first.  Marks go in the
+under it first.  The underbase is vector paths in its own separation, drawn first (computed
+by :mod:`teeprint.separate.underbase`; its film is rasterised from the same paths).  Marks go in the
 ``All`` separation; each plate's label and tint patches in that plate's separation, all of
 them inside ``/Artifact`` marked content (printer's marks, not art).  Outlined type is marked
 too (``/Span`` with its ``ActualText`` and set size), so the file can be preflighted on its own.
@@ -27,7 +27,6 @@ from typing import TYPE_CHECKING, Any
 
 from teeprint.artwork import PATH_TOKENS, Shape, fmt, ink_layers, merge
 from teeprint.raster import MITER_LIMIT
-from teeprint.separate.layers import Layers
 from teeprint.separate.plates import SepPlate
 
 if TYPE_CHECKING:
@@ -103,11 +102,9 @@ def _canvas_class() -> Any:
     return SeparationCanvas
 
 
-#: zlib-ng levels for the PDF's streams: the page's path operators at 6, as reportlab's own
-#: Flate (three times quicker than zlib at the same size), and the underbase image at 2,
-#: which on its flat runs is both quicker and smaller than zlib at 1.
+#: zlib-ng level for the page's path operators: as reportlab's own Flate at 6, three times
+#: quicker than zlib at the same size.
 PAGE_DEFLATE_LEVEL = 6
-IMAGE_DEFLATE_LEVEL = 2
 
 
 def _flate_stream(data: bytes, level: int) -> Any:
@@ -123,53 +120,20 @@ def _flate_stream(data: bytes, level: int) -> Any:
     return stream
 
 
-def _underbase_image(canvas: Any, colour: Any, pixels: Any) -> str:
-    """Register an 8-bit image in the underbase's Separation space; return its resource name.
-
-    reportlab draws images only in device colour spaces, so the XObject is built from its PDF
-    object classes: each sample is the underbase density (255 = solid).
-    """
-    from reportlab.pdfbase import pdfdoc
-
-    internal, _ = canvas._doc.addColor(colour)
-    h, w = pixels.shape
-    data = pixels.tobytes()
-
-    class SeparationImage(pdfdoc.PDFObject):
-        def format(self, document: Any) -> bytes:
-            stream = _flate_stream(data, IMAGE_DEFLATE_LEVEL)
-            d = stream.dictionary
-            d["Type"] = pdfdoc.PDFName("XObject")
-            d["Subtype"] = pdfdoc.PDFName("Image")
-            d["Width"] = w
-            d["Height"] = h
-            d["BitsPerComponent"] = 8
-            d["ColorSpace"] = pdfdoc.PDFObjectReference(internal)
-            out: bytes = stream.format(document)
-            return out
-
-    name = "UnderbaseImage"
-    reg = canvas._doc.getXObjectName(name)
-    canvas._doc.Reference(SeparationImage(), reg)
-    canvas._formsinuse.append(name)
-    return str(reg)
-
-
 def separation_pdf(artwork: Artwork, colorway: Colorway, plates: Sequence[SepPlate],
-                   layer_set: Layers | None, marks: Sequence[Shape],
+                   underbase: Sequence[Shape] | None, marks: Sequence[Shape],
                    labels: Mapping[str, Sequence[Shape]], info: dict[str, str]) -> bytes:
     """Write the separated PDF; ``marks`` go on every plate, ``labels[plate]`` on its own.
 
-    ``layer_set`` supplies the underbase pixels (required when ``plates`` has an underbase).
-    Marks and labels are in page coordinates (points, origin top-left).
+    ``underbase`` holds the underbase's paths, lightest tint first, in artboard coordinates
+    (required when ``plates`` has an underbase).  Marks and labels are in page coordinates
+    (points, origin top-left).
     """
     from reportlab.lib.colors import CMYKColorSep
 
-    page = layer_set.page if layer_set is not None else None
-    if page is None:
-        from teeprint.separate.plates import Page
+    from teeprint.separate.plates import Page
 
-        page = Page(artwork.width_pt, artwork.height_pt)
+    page = Page(artwork.width_pt, artwork.height_pt)
     buf = io.BytesIO()
     canvas = _canvas_class()(
         buf, pagesize=(page.width_pt, page.height_pt), invariant=1, pageCompression=1,
@@ -192,14 +156,11 @@ def separation_pdf(artwork: Artwork, colorway: Colorway, plates: Sequence[SepPla
     canvas.setStrokeOverprint(True)
     tops = [p for p in plates if not p.is_underbase]
     if plates and plates[0].is_underbase:
-        if layer_set is None:
-            msg = "an underbase plate needs the rasterised layers"
+        if underbase is None:
+            msg = "an underbase plate needs the underbase's paths"
             raise ValueError(msg)
-        ub = layer_set.plates[0]
-        rows, cols = layer_set.art_slice()
-        reg = _underbase_image(canvas, colours[plates[0].name], ub.tint[rows, cols])
-        canvas.addLiteral(f"q {fmt(page.art_w_pt)} 0 0 {fmt(-page.art_h_pt)} 0 "
-                          f"{fmt(page.art_h_pt)} cm /{reg} Do Q")
+        for s in underbase:
+            painter.paint(s, plates[0].name, s.tint)
     by_ink = dict(ink_layers(artwork, colorway))
     for j, plate in enumerate(tops):
         lower = [] if plate.overprint else tops[:j]
