@@ -18,6 +18,9 @@ if os.environ.get("CI"):
 
 REPO = Path(__file__).resolve().parent.parent
 ARTIFACTS = REPO / "tests" / "artifacts"
+# The mockups' simulated drapes and lit scenes (a few hundred megabytes, built once) are kept
+# with the test artifacts, not in the user's cache; subprocesses inherit the variable.
+os.environ.setdefault("TEEPRINT_CACHE_DIR", str(ARTIFACTS / "cache"))
 
 
 @pytest.fixture(scope="session")

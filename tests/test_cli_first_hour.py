@@ -163,7 +163,8 @@ def test_mockup_for_one_garment_names_every_file_after_it(tmp_path):
     res = invoke("mockup", "relu", "-g", "navy", "--out", str(tmp_path))
     assert res.exit_code == 0, res.output
     names = sorted(p.name for p in (tmp_path / "relu").glob("*.jpg"))
-    assert names == ["relu--navy--closeup.jpg", "relu--navy--front.jpg", "relu--navy--plate.jpg"]
+    assert names == ["relu--navy--closeup.jpg", "relu--navy--folded.jpg", "relu--navy--front.jpg",
+                     "relu--navy--hanger.jpg", "relu--navy--plate.jpg"]
 
 
 def test_a_full_disk_is_one_line_and_leaves_no_torn_file(tmp_path):

@@ -15,7 +15,7 @@ from teeprint.artwork import Artwork, PathBuilder, fill, stroke
 from teeprint.catalog import hex_rgb
 from teeprint.cli import app
 from teeprint.errors import TeeprintError
-from teeprint.mockup import compose, garment, relief
+from teeprint.mockup import compose, garment, ink, relief, views
 from teeprint.pipeline import Plate
 
 from .conftest import REPO
@@ -118,13 +118,16 @@ def test_print_is_true_scale_for_size_l(catalog, dd_plate, cw_id):
     x0, _, x1, _ = _bbox(diff)
     width_in = (x1 - x0) / m.px_per_in
     assert abs(width_in - 15.0) <= 0.02 * 15.0, width_in
-    # ... against a chest of 22 in, measured across the tee 1 in below the armpits.
-    row = round((garment.UNDERARM_Y_IN + 1.0 - relief.front_view().y0_in) * m.px_per_in)
-    cloth = m.garment_alpha[row] > 0.5
-    centre = round(-relief.front_view().x0_in * m.px_per_in)
-    left = centre - int(np.argmin(cloth[centre::-1]))  # the body only, not the sleeves
-    right = centre + int(np.argmin(cloth[centre:]))
-    assert abs((right - left) / m.px_per_in - 2 * garment.CHEST_HALF_IN) <= 0.3
+    # ... against a chest of 22 in: where the laid cloth put the chest line's two ends (1 in
+    # below the armholes, at the side folds), found through the drape's map to the pattern.
+    # Ripples across the chest take up a little of it: a hand-laid tee measures up to 3 %
+    # narrower.
+    surf = compose.scene(relief.front_view(), mockup.GARMENT_SEED).surface
+    on_line = (m.garment_alpha > 0.5) & (np.abs(surf.v - (garment.UNDERARM_Y_IN + 1.0)) < 0.15)
+    ends = [np.flatnonzero((on_line & (np.abs(side * surf.u - garment.CHEST_HALF_IN + 0.2)
+                                       < 0.25)).any(axis=0)) for side in (-1, 1)]
+    chest_in = (ends[1].max() - ends[0].min() + 1) / m.px_per_in
+    assert -0.7 <= chest_in - 2 * garment.CHEST_HALF_IN <= 0.2, chest_in
 
 
 def test_real_plate_width_matches_its_artwork(catalog, dd_plate, ecru):
@@ -139,28 +142,40 @@ def test_real_plate_width_matches_its_artwork(catalog, dd_plate, ecru):
     assert 2.6 <= top_in - collar <= 3.8
 
 
-def test_print_follows_the_folds_without_melting(catalog, dd_plate, ecru):
-    # Vertical hairlines every inch: the folds bend them a little, mostly sideways.
+def test_print_lives_on_the_cloth(catalog, dd_plate, ecru):
+    # Vertical hairlines every inch of the plate: each must sit on the cloth where the drape
+    # put that pattern line (the print is carried by the cloth), and bend with it.
     art_w = dd_plate.artwork.width_pt
+    xs_pt = np.arange(36.0, art_w - 30, 72.0)
     shapes = [stroke(PathBuilder().move(x, 0).line(x, dd_plate.artwork.height_pt), 4.0)
-              for x in np.arange(36.0, art_w - 30, 72.0)]
+              for x in xs_pt]
     plate = _test_plate(dd_plate, shapes)
     m = mockup.front(plate, ecru, catalog.garment("soft-cream"))
-    view = relief.front_view()
+    surf = compose.scene(relief.front_view(), mockup.GARMENT_SEED).surface
     box = garment.print_box_in(art_w, dd_plate.artwork.height_pt)
-    deviations = []
-    for x_pt in np.arange(36.0, art_w - 30, 72.0):
-        nominal = (box[0] + x_pt / 72.0 - view.x0_in) * view.ppi
-        lo, hi = int(nominal) - 12, int(nominal) + 13
-        rows = range(int((box[1] - view.y0_in) * view.ppi) + 10,
-                     int((box[1] + box[3] - view.y0_in) * view.ppi) - 10, 4)
-        for r in rows:
-            a = m.ink_alpha[r, lo:hi]
-            if a.sum() > 0.5:
-                deviations.append(float((a * np.arange(lo, hi)).sum() / a.sum() + 0.5 - nominal))
-    dev_in = np.array(deviations) / view.ppi
-    assert np.abs(dev_in).max() < 0.12, "displacement stays small"
-    assert dev_in.std() > 0.004, "the print moves with the folds"
+    misses, bends = [], []
+    for x_pt in xs_pt:
+        x_in = box[0] + x_pt / 72.0
+        cols = []
+        for r in range(0, m.ink_alpha.shape[0], 4):
+            near = np.flatnonzero(np.abs(surf.u[r] - x_in) < 0.3)
+            if near.size == 0 or not (box[1] + 0.3 < surf.v[r, near[0]] < box[1] + box[3] - 0.3):
+                continue
+            a = m.ink_alpha[r, near]
+            if a.sum() < 0.5:
+                continue
+            c = float((a * near).sum() / a.sum())
+            misses.append(float(np.interp(c, np.arange(surf.u.shape[1]), surf.u[r])) - x_in)
+            cols.append(c)
+        assert len(cols) > 50
+        bends.append(float(np.std(np.array(cols) - np.polyval(
+            np.polyfit(np.arange(len(cols)), cols, 1), np.arange(len(cols))))) / m.px_per_in)
+    # Every pixel takes the art at the pattern point its cloth shows: the lines sit on their
+    # pattern lines to a small fraction of a pixel.
+    assert np.median(np.abs(misses)) < 0.1 / m.px_per_in, "lines on their pattern lines"
+    assert np.percentile(np.abs(misses), 99) < 0.5 / m.px_per_in
+    assert np.abs(misses).max() < 1.5 / m.px_per_in
+    assert max(bends) > 0.01, "the lines bend with the cloth instead of staying straight"
 
 
 def test_print_takes_the_shading(catalog, dd_plate, ecru):
@@ -170,15 +185,15 @@ def test_print_takes_the_shading(catalog, dd_plate, ecru):
                                         "accent")])
     m = mockup.front(plate, ecru, catalog.garment("soft-cream"))
     sc = compose.scene(relief.front_view(), mockup.GARMENT_SEED)
-    x0, y0, x1, y1 = _bbox(m.ink_alpha > 0.95)
-    x0, y0, x1, y1 = x0 + 8, y0 + 8, x0 + (x1 - x0 - 16) // 8 * 8 + 8, y0 + (y1 - y0 - 16) // 8 * 8 + 8
 
     def blocks(a: np.ndarray) -> np.ndarray:  # 8 x 8 px means: the folds, not the knit grain
-        a = a[y0:y1, x0:x1]
-        return a.reshape(a.shape[0] // 8, 8, a.shape[1] // 8, 8).mean(axis=(1, 3)).ravel()
+        h, w = (s // 8 * 8 for s in a.shape)
+        return a[:h, :w].reshape(h // 8, 8, w // 8, 8).mean(axis=(1, 3))
 
-    lum = blocks(m.rgb.astype(float).mean(axis=2))
-    shade = blocks(sc.surface.log_shade)
+    full = blocks((m.ink_alpha > 0.95).astype(float)) == 1.0
+    lum = blocks(m.rgb.astype(float).mean(axis=2))[full]
+    shade = blocks(sc.surface.log_shade)[full]
+    assert full.sum() > 2000
     assert np.corrcoef(lum, shade)[0, 1] > 0.8, "ink darkens in the folds like the cloth"
 
 
@@ -221,30 +236,35 @@ def test_centre_crops_keep_the_whole_subject(catalog, dd_plate, ecru, view):
 
 def test_closeup_draws_the_print_at_its_own_resolution(catalog, dd_plate, ecru):
     m = mockup.closeup(dd_plate, ecru, catalog.garment("soft-cream"))
-    assert m.px_per_in >= 250, "line work and type are drawn at close range, not enlarged"
+    assert m.px_per_in >= 140, "line work and type are drawn at close range, not enlarged"
     assert m.garment_alpha.min() >= 0.999, "the window is all cloth"
-    # The ink is the artwork drawn at this resolution: solid cores even in 0.5 pt hairlines
-    # (2 px here).  The same window enlarged from the front view's 44 px/in has soft ramps
-    # instead, and fails this measure.
+    # The ink is the artwork drawn at (1.5 x) this resolution and carried by the cloth: solid
+    # cores even in 0.5 pt hairlines (under 2 px here).  The same window enlarged from the
+    # front view's 44 px/in has soft ramps instead, and fails this measure.
 
     def crisp(a: np.ndarray) -> float:
         return float((a > 0.9).mean() / (a > 0.1).mean())
 
     art = dd_plate.artwork
     box = garment.print_box_in(art.width_pt, art.height_pt)
-    view = relief.closeup_view(box)
-    small = relief.View("s", view.x0_in, view.y0_in, 44.0, 308, 308)
-    low = compose.rasterize_region(compose.PrintArt(art, ecru), small, box, slice(0, 308), slice(0, 308))
+    view = views.closeup_view(art)
+    side = round(view.width_px / view.ppi * 44.0)
+    small = relief.View("s", view.x0_in, view.y0_in, 44.0, side, side)
+    low = ink.rasterize_region(ink.PrintArt(art, ecru), small, box, slice(0, side), slice(0, side))
     enlarged = np.asarray(Image.fromarray(low[..., 3]).resize((2048, 2048), Image.BICUBIC),
                           float) / 255.0
-    assert crisp(m.ink_alpha) > 0.35 > crisp(enlarged)
+    assert crisp(m.ink_alpha) > 0.25 > 2 * crisp(enlarged)
+    assert m.px_per_in == pytest.approx(view.ppi)
 
 
 def test_stage_names_files_and_manifest(catalog, dd_plate, ecru):
     outs = mockup.stage(dd_plate, ecru, {"catalog": catalog, "garments": ["tan", "soft-cream"]})
     names = [o.path for o in outs]
     assert names == ["double-descent--soft-cream--front.jpg", "double-descent--tan--front.jpg",
+                     "double-descent--soft-cream--hanger.jpg",
+                     "double-descent--soft-cream--folded.jpg",
                      "double-descent--soft-cream--closeup.jpg",
+                     "double-descent--soft-cream--range.jpg",
                      "double-descent--soft-cream--plate.jpg"]
     for o in outs:
         assert o.kind == "mockup" and o.colorway == "ecru"

@@ -520,7 +520,8 @@ def mockup(
     out: Annotated[Path, typer.Option("--out", "-o", help="Output folder; files go to OUT/SLUG/.")] = Path("out"),
     fmt: Annotated[str, typer.Option("--format", help="Image format: jpeg, png or webp.")] = "jpeg",
 ) -> None:
-    """Render storefront mockups: the tee per garment colour, a print close-up and the plate."""
+    """Render storefront mockups of a simulated tee: laid flat in each garment colour, on a
+    hanger, folded, a close-up of the figure, every colour in one frame, and the plate card."""
     with guarded():
         import time
 

@@ -196,8 +196,9 @@ def _variant_plan(catalog: Catalog, spec: Specimen, rendered: Rendered) -> list[
 
 
 def _view_rank(view: str) -> tuple[int, str]:
-    order = {"front": 0, "hero": 1}
-    return order.get(view, 2), view
+    order = {"front": 0, "hero": 1, "hanger": 2, "folded": 3, "closeup": 4, "range": 5,
+             "plate": 6}
+    return order.get(view, 7), view
 
 
 def plate_colorway(catalog: Catalog, rendered: Rendered) -> Colorway | None:
@@ -295,7 +296,9 @@ def _mockup_image(rendered: Rendered, entry: dict[str, Any], handle: str, garmen
     name = f"{handle}--{garment.id}--{view}--{str(entry['sha256'])[:12]}{src.suffix.lower()}"
     _place(src, images_dir / name)
     what = {"front": "front view", "closeup": "close-up of the print",
-            "plate": "the plate on paper"}.get(view, f"{view} view")
+            "hanger": "on a hanger against a wall", "folded": "folded",
+            "range": "every colour it comes in", "plate": "the plate on paper"}.get(
+                view, f"{view} view")
     alt = _clip(f"{spec.name} specimen tee in {garment.name}, {what}: {spec.latin_title}, "
                 f"plate {spec.plate}", 250)
     return StoreImage(name, images_dir / name, garment.id, view, alt, "mockup",
@@ -308,7 +311,7 @@ def product_images(catalog: Catalog, rendered: Rendered, handle: str, images_dir
 
     First one image per garment (its variant image: the garment's front mockup, or the flat
     plate on the garment's colour), the hero garment first; then the other mockup views
-    (close-up, plate) of each colourway's reference garment; then, when there are mockups but
+    (hanger, folded, close-up, colour range, plate) of each colourway's reference garment; then, when there are mockups but
     none of the plate, the flat plate on paper.
     """
     spec = rendered.spec
