@@ -185,24 +185,27 @@ def token_bars(data: FigureData, p: BarsParams, ctx: MotifContext) -> list[Shape
                                   anchor="middle"))
         base = PathBuilder().move(cell.x + THIN_PT, base_y).line(cell.right - THIN_PT, base_y)
         shapes.append(stroke(base, THIN_PT, cap="butt"))
-        if not ghost.empty:
-            shapes.append(stroke(ghost, HAIR_PT, "ink", GHOST_TINT, cap="butt", dash_pt=(4.0, 3.0)))
-        if not ink_hatch.empty:
-            shapes.append(stroke(ink_hatch, HAIR_PT, "ink", HATCH_TINT, cap="butt"))
-        if not ink.empty:
-            shapes.append(stroke(ink, THIN_PT, "ink", cap="butt"))
-        if not acc_hatch.empty:
-            shapes.append(stroke(acc_hatch, HAIR_PT, "accent", 1.0, cap="butt"))
-        if not acc.empty:
-            shapes.append(stroke(acc, MEDIUM_PT, "accent", cap="butt"))
-        if not marks.empty:
-            shapes.append(stroke(marks, MEDIUM_PT, "ink", cap="butt"))
+        shapes += _bar_strokes(ghost, ink_hatch, ink, acc_hatch, acc, marks)
         shapes.append(ts.line(caps(title), "mono", LABEL_PT - 2, cell.x, cell.y + LABEL_PT - 2,
                               tracking_em=0.1, role="accent" if keep is not None and keep.any() else "ink"))
         if right is not None and k < right.size and np.isfinite(right[k]):
             shapes.append(ts.line(p.right_format.format(float(right[k])), "mono", TICK_PT, cell.right,
                                   cell.y + LABEL_PT - 2, anchor="end"))
     return shapes + _foot(p, data, ctx)
+
+
+def _bar_strokes(ghost: PathBuilder, ink_hatch: PathBuilder, ink: PathBuilder,
+                 acc_hatch: PathBuilder, acc: PathBuilder, marks: PathBuilder) -> list[Shape]:
+    """A panel's bars as strokes, faintest first: the dashed "before" outlines, the ink bars'
+    engraving and outlines, the accent bars' engraving and outlines, and the marks."""
+    layers = ((ghost, HAIR_PT, "ink", GHOST_TINT, (4.0, 3.0)),
+              (ink_hatch, HAIR_PT, "ink", HATCH_TINT, ()),
+              (ink, THIN_PT, "ink", 1.0, ()),
+              (acc_hatch, HAIR_PT, "accent", 1.0, ()),
+              (acc, MEDIUM_PT, "accent", 1.0, ()),
+              (marks, MEDIUM_PT, "ink", 1.0, ()))
+    return [stroke(path, width, role, tint, cap="butt", dash_pt=dash)
+            for path, width, role, tint, dash in layers if not path.empty]
 
 
 def _foot(p: BarsParams, data: FigureData, ctx: MotifContext) -> list[Shape]:
@@ -290,18 +293,7 @@ def _horizontal(panels: list[Panel], vocab: list[str], before: np.ndarray | None
                                       role="accent" if accent else "ink"))
         axis = PathBuilder().move(base_x, top - 2).line(base_x, top + v * slot + 2)
         shapes.append(stroke(axis, THIN_PT, cap="butt"))
-        if not ghost.empty:
-            shapes.append(stroke(ghost, HAIR_PT, "ink", GHOST_TINT, cap="butt", dash_pt=(4.0, 3.0)))
-        if not ink_hatch.empty:
-            shapes.append(stroke(ink_hatch, HAIR_PT, "ink", HATCH_TINT, cap="butt"))
-        if not ink.empty:
-            shapes.append(stroke(ink, THIN_PT, "ink", cap="butt"))
-        if not acc_hatch.empty:
-            shapes.append(stroke(acc_hatch, HAIR_PT, "accent", 1.0, cap="butt"))
-        if not acc.empty:
-            shapes.append(stroke(acc, MEDIUM_PT, "accent", cap="butt"))
-        if not marks.empty:
-            shapes.append(stroke(marks, MEDIUM_PT, "ink", cap="butt"))
+        shapes += _bar_strokes(ghost, ink_hatch, ink, acc_hatch, acc, marks)
         shapes.append(ts.line(caps(title), "mono", LABEL_PT - 2, cell.x, cell.y + LABEL_PT - 2,
                               tracking_em=0.1, role="accent" if keep is not None and keep.any() else "ink"))
         if right is not None and k < right.size and np.isfinite(right[k]):
