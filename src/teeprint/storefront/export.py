@@ -42,12 +42,18 @@ class ExportReport:
         if self.without_mockups:
             out.append(f"shop: no mockups yet for {len(self.without_mockups)} specimen(s), their "
                        f"images are the print file on a plain garment-colour square: "
-                       f"{', '.join(self.without_mockups)}")
+                       f"{_some(self.without_mockups)}")
         if self.not_rendered:
             out.append(f"shop: not rendered, left out ({len(self.not_rendered)}): "
-                       f"{', '.join(self.not_rendered)}; run `teeprint batch --all`")
+                       f"{_some(self.not_rendered)}; run `teeprint batch --all`")
         out += [f"shop: {n}" for n in self.notes]
         return out
+
+
+def _some(slugs: list[str], shown: int = 8) -> str:
+    """A list of slugs for one line of a summary: the first few and how many more."""
+    more = len(slugs) - shown
+    return ", ".join(slugs[:shown]) + (f" and {more} more" if more > 0 else "")
 
 
 def _prune(folder: Path, keep: set[str]) -> None:
