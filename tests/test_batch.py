@@ -217,3 +217,23 @@ def test_workers_elsewhere_need_no_palettes_folder(tmp_path):
     (root / "palettes").rename(root / "elsewhere")
     cat = pickle.loads(shipped)
     assert cat.colorway("black").dark and cat.garment("navy").hex.startswith("#")
+
+
+def test_a_worker_holds_nothing_of_a_plate_once_it_is_written(tmp_path, catalog):
+    """The per-plate caches (ink rasters, underbase, separation job) are emptied after each
+    plate, so a worker's memory does not grow with the plates it has rendered."""
+    from teeprint import memo
+    from teeprint.batch import Job, render_job
+
+    spec = catalog.specimen("relu")
+    design = catalog.designs_dir / "relu.toml"
+    job = Job("relu", str(design), design.read_bytes(), "k" * 64, ("separation-pdf",), "15x18")
+    got = render_job(catalog, [catalog.colorway("black")], job, tmp_path)
+    assert got.reason == "" and got.committed and (tmp_path / "relu").is_dir()
+    assert memo.per_plate_entries() == 0
+    # the same stage outside a batch does fill them (so the check above can fail)
+    from teeprint import pipeline
+
+    pipeline.render(catalog, spec, [catalog.colorway("black")], targets=("separation-pdf",))
+    assert memo.per_plate_entries() > 0
+    memo.forget_plates()

@@ -383,6 +383,7 @@ def render_job(catalog: Catalog, colorways: Sequence[Colorway], job: Job,
     """
     from teeprint import pipeline
     from teeprint.catalog import Specimen, validate
+    from teeprint.memo import forget_plates
     from teeprint.runtime import configure_process
 
     configure_process()
@@ -406,6 +407,8 @@ def render_job(catalog: Catalog, colorways: Sequence[Colorway], job: Job,
         return JobOutput(job.slug, [], time.perf_counter() - start, str(exc), _peak_mib())
     except Exception as exc:  # a bug in one recipe must not stop the archive
         return JobOutput(job.slug, [], time.perf_counter() - start, _one_line(exc), _peak_mib())
+    finally:
+        forget_plates()
     return JobOutput(job.slug, outputs, time.perf_counter() - start, peak_mib=_peak_mib())
 
 

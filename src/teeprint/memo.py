@@ -75,14 +75,35 @@ class Once(Generic[P, R]):
             return len(self._entries)
 
 
-def once(maxsize: int = 8, key: Callable[..., Hashable] | None = None
-         ) -> Callable[[Callable[P, R]], Once[P, R]]:
+#: Caches whose entries belong to one plate (its ink rasters, underbase, print layers): a
+#: process that renders plate after plate empties them between plates (:func:`forget_plates`).
+_PER_PLATE: list[Once[Any, Any]] = []
+
+
+def once(maxsize: int = 8, key: Callable[..., Hashable] | None = None, *,
+         per_plate: bool = False) -> Callable[[Callable[P, R]], Once[P, R]]:
     """Decorator: remember up to ``maxsize`` results, computing each key once across threads.
 
     ``key`` maps the call's arguments to the cache key (default: the arguments themselves,
-    which must then be hashable).
+    which must then be hashable).  ``per_plate`` marks a cache whose results serve one plate
+    only, so :func:`forget_plates` empties it once that plate is written.
     """
     def wrap(fn: Callable[P, R]) -> Once[P, R]:
-        return Once(fn, maxsize, key)
+        cache = Once(fn, maxsize, key)
+        if per_plate:
+            _PER_PLATE.append(cache)
+        return cache
 
     return wrap
+
+
+def forget_plates() -> None:
+    """Empty every per-plate cache: a batch worker calls it after each plate, so what one plate
+    computed (hundreds of megabytes of rasters) is not held while the next renders."""
+    for cache in _PER_PLATE:
+        cache.cache_clear()
+
+
+def per_plate_entries() -> int:
+    """How many per-plate results are remembered right now."""
+    return sum(cache.cache_len() for cache in _PER_PLATE)

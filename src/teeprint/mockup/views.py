@@ -74,7 +74,7 @@ def box_of(art: Artwork) -> tuple[float, float, float, float]:
     return garment.print_box_in(art.width_pt, art.height_pt)
 
 
-@once(maxsize=12)
+@once(maxsize=12, per_plate=True)
 def print_layer(art: ink.PrintArt, view: relief.View,
                 box_in: tuple[float, float, float, float]) -> ink.PrintLayer:
     """The plate carried onto a view's cloth; once per colourway and view."""

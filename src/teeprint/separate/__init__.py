@@ -87,7 +87,7 @@ def _job_key(plate: Plate, colorway: Colorway, settings: ScreenSettings,
     return (id(plate), colorway.model_dump_json(), settings, id(catalog))
 
 
-@once(maxsize=4, key=_job_key)
+@once(maxsize=4, key=_job_key, per_plate=True)
 def _job(plate: Plate, colorway: Colorway, settings: ScreenSettings, catalog: Catalog | None
          ) -> tuple[Job, Catalog | None]:
     art = plate.artwork

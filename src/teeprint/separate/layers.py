@@ -189,7 +189,7 @@ def _layers_key(artwork: Artwork, colorway: Colorway, dpi: int) -> tuple[int, st
     return (id(artwork), colorway.model_dump_json(), dpi)
 
 
-@once(maxsize=2, key=_layers_key)
+@once(maxsize=2, key=_layers_key, per_plate=True)
 def _layers(artwork: Artwork, colorway: Colorway, dpi: int) -> tuple[Artwork, Layers]:
     return artwork, build_layers(artwork, colorway, dpi)
 
@@ -208,7 +208,7 @@ def _ink_key(shapes: tuple[Shape, ...], width_px: int, height_px: int, px_per_pt
     return (shapes, width_px, height_px, px_per_pt, offset_pt)
 
 
-@once(maxsize=4, key=_ink_key)
+@once(maxsize=4, key=_ink_key, per_plate=True)
 def ink_raster(shapes: tuple[Shape, ...], width_px: int, height_px: int, px_per_pt: float,
                offset_pt: tuple[float, float]) -> tuple[np.ndarray, np.ndarray]:
     """Binary cover and tint of one ink's shapes on the page grid, remembered: the light and

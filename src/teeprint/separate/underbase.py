@@ -235,7 +235,7 @@ def _key(artwork: Artwork, colorway: Colorway) -> tuple[Any, ...]:
     return (id(artwork), colorway.model_dump_json())
 
 
-@once(maxsize=4, key=_key)
+@once(maxsize=4, key=_key, per_plate=True)
 def _underbase(artwork: Artwork, colorway: Colorway) -> tuple[Artwork, UnderbaseGeometry | None]:
     return artwork, build_underbase(artwork, colorway)
 
