@@ -282,6 +282,19 @@ def _tanh_forward(ws: list[np.ndarray], x: np.ndarray) -> list[np.ndarray]:
     return acts
 
 
+def _two_networks(p: RepMatrixParams, rng: np.random.Generator
+                  ) -> tuple[int, np.ndarray, np.ndarray, int, list[list[np.ndarray]]]:
+    """Four Gaussian blobs (``samples`` points in ``dim`` dimensions) and two tanh networks
+    trained on the first half from different initialisations: (k, x, y, half, nets)."""
+    k = 4
+    centres = rng.normal(0.0, 1.0, (k, p.dim))
+    y = rng.integers(0, k, p.samples)
+    x = centres[y] + rng.normal(size=(p.samples, p.dim))
+    half = p.samples // 2
+    nets = [_train_tanh_mlp(x[:half], y[:half], k, p, rng) for _ in range(2)]
+    return k, x, y, half, nets
+
+
 def _train_tanh_mlp(x: np.ndarray, y: np.ndarray, k: int, p: RepMatrixParams,
                     rng: np.random.Generator) -> list[np.ndarray]:
     """A tanh MLP (``depth`` hidden layers of ``width`` units) trained by full-batch gradient
@@ -304,12 +317,7 @@ def _cka(p: RepMatrixParams, rng: np.random.Generator) -> Arrays:
     """Kornblith et al. (2019): two copies of one architecture trained from different random
     initialisations on the same data; linear CKA between every layer of one and every layer of
     the other, measured on held-out inputs."""
-    k = 4
-    centres = rng.normal(0.0, 1.0, (k, p.dim))
-    y = rng.integers(0, k, p.samples)
-    x = centres[y] + rng.normal(size=(p.samples, p.dim))
-    half = p.samples // 2
-    nets = [_train_tanh_mlp(x[:half], y[:half], k, p, rng) for _ in range(2)]
+    k, x, y, half, nets = _two_networks(p, rng)
     acts = [_tanh_forward(ws, x[half:])[1:] for ws in nets]
     n = len(acts[0])
     m = np.array([[linear_cka(acts[0][i], acts[1][j]) for j in range(n)] for i in range(n)])
@@ -328,12 +336,7 @@ def _stitching(p: RepMatrixParams, rng: np.random.Generator) -> Arrays:
     then net B's layers after its cut j.  Here the stitch is fitted by least squares from A's
     layer i to B's layer j on the training inputs (not trained on the task loss); held-out
     accuracy for every (i, j), against B alone and against a stitch fitted on shuffled pairs."""
-    k = 4
-    centres = rng.normal(0.0, 1.0, (k, p.dim))
-    y = rng.integers(0, k, p.samples)
-    x = centres[y] + rng.normal(size=(p.samples, p.dim))
-    half = p.samples // 2
-    nets = [_train_tanh_mlp(x[:half], y[:half], k, p, rng) for _ in range(2)]
+    k, x, y, half, nets = _two_networks(p, rng)
     train = [_tanh_forward(ws, x[:half]) for ws in nets]
     test = [_tanh_forward(ws, x[half:]) for ws in nets]
     wb = nets[1]
