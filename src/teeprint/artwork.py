@@ -160,7 +160,10 @@ class PathBuilder:
         return self
 
     def circle(self, cx: float, cy: float, r: float) -> PathBuilder:
-        """A full circle as four cubic arcs (kappa approximation, error < 0.03 %)."""
+        """A full circle as four cubic arcs (kappa approximation, error < 0.03 %); nothing when
+        the centre or radius is not finite (an empty cell's dot), so no NaN reaches a path."""
+        if not (math.isfinite(cx) and math.isfinite(cy) and math.isfinite(r)):
+            return self
         k = 0.5522847498 * r
         self.move(cx + r, cy)
         self.curve(cx + r, cy + k, cx + k, cy + r, cx, cy + r)
