@@ -3,18 +3,41 @@
 The built-in modules are listed explicitly (no folder scanning); third-party packages add theirs
 through an entry-point group.  Loading is lazy, happens once, and a plugin that fails to import
 is recorded by name with the reason instead of taking the others down.
+
+Importing every built-in module costs about half a second (a hundred parameter models are
+built), which a command that draws one plate does not need: :data:`INDEX_FILE` names, for each
+built-in engine, the modules whose import makes it complete (the one that registers it, and any
+module that adds entries to a table of that module).  :func:`Registry.get` imports only those;
+:func:`scan_index` rebuilds the file from a full import, and a test fails when it is stale.
 """
 
 from __future__ import annotations
 
 import importlib
+import json
+import sys
 from collections.abc import Sequence
+from functools import lru_cache
 from importlib.metadata import entry_points
-from typing import Generic, TypeVar
+from pathlib import Path
+from types import ModuleType
+from typing import Any, Generic, TypeVar
 
 from teeprint.errors import TeeprintError
 
 T = TypeVar("T")
+
+#: Which built-in modules make each engine complete, by registry kind and engine name.
+INDEX_FILE = Path(__file__).with_name("engines.json")
+
+
+@lru_cache(maxsize=1)
+def _index() -> dict[str, dict[str, list[str]]]:
+    try:
+        data: dict[str, dict[str, list[str]]] = json.loads(INDEX_FILE.read_text(encoding="utf-8"))
+    except (OSError, ValueError):  # no index: every lookup loads everything, as before
+        return {}
+    return data
 
 
 class Registry(Generic[T]):
@@ -61,10 +84,68 @@ class Registry(Generic[T]):
         return dict(self._broken)
 
     def get(self, name: str) -> T:
-        """The engine registered under ``name``, or a one-line error listing the known ones."""
+        """The engine registered under ``name``, or a one-line error listing the known ones.
+
+        A built-in engine named in the index is found by importing its own modules only."""
+        if name not in self._entries and not self._loaded:
+            try:
+                for module in _index().get(self.kind, {}).get(name, ()):
+                    importlib.import_module(module)
+            except ImportError:  # a stale index: the full load below finds it or says so
+                pass
+        if name in self._entries:
+            return self._entries[name]
         self.load()
         try:
             return self._entries[name]
         except KeyError:
             msg = f"unknown {self.kind} {name!r}; known: {', '.join(sorted(self._entries))}"
             raise TeeprintError(msg) from None
+
+
+def _tables(module: ModuleType) -> dict[str, int]:
+    """The sizes of a module's own top-level dicts and lists (the tables others may add to)."""
+    return {k: len(v) for k, v in vars(module).items() if type(v) in (dict, list)}
+
+
+def scan_index(registries: Sequence[Registry[Any]]) -> dict[str, dict[str, list[str]]]:
+    """Import the registries' built-in modules one by one and record, for each engine, the module
+    that defines it plus every later module whose import added entries to a table of that one.
+
+    Must run in a process that has imported none of those modules yet (a fresh interpreter)."""
+    loaded = [m for r in registries for m in r.modules if m in sys.modules]
+    if loaded:
+        msg = f"scan_index needs a fresh process; already imported: {', '.join(loaded[:3])}"
+        raise RuntimeError(msg)
+    owner: dict[tuple[str, str], str] = {}
+    feeds: dict[str, set[str]] = {}
+    homes: set[str] = set()
+    for reg in registries:
+        for module in reg.modules:
+            before = set(reg._entries)
+            sizes = {home: _tables(sys.modules[home]) for home in homes}
+            importlib.import_module(module)
+            for name in set(reg._entries) - before:
+                func = getattr(reg._entries[name], "func", None)
+                home = getattr(func, "__module__", None) or module
+                owner[(reg.kind, name)] = home if home in sys.modules else module
+                homes.add(owner[(reg.kind, name)])
+            for home, was in sizes.items():
+                if home != module and _tables(sys.modules[home]) != was:
+                    feeds.setdefault(home, set()).add(module)
+    index: dict[str, dict[str, list[str]]] = {}
+    for (kind, name), home in sorted(owner.items()):
+        index.setdefault(kind, {})[name] = [home, *sorted(feeds.get(home, ()))]
+    return index
+
+
+def write_index(index: dict[str, dict[str, list[str]]], path: Path = INDEX_FILE) -> None:
+    """Write the index as sorted, indented JSON (the file is committed and reviewed)."""
+    path.write_text(json.dumps(index, indent=1, sort_keys=True) + "\n", encoding="utf-8")
+
+
+if __name__ == "__main__":  # python -m teeprint.registry: rebuild engines.json
+    from teeprint import motifs, recipes
+
+    write_index(scan_index([recipes._ENGINES, motifs._ENGINES]))
+    print(f"wrote {INDEX_FILE}")
