@@ -237,3 +237,14 @@ def test_a_worker_holds_nothing_of_a_plate_once_it_is_written(tmp_path, catalog)
     pipeline.render(catalog, spec, [catalog.colorway("black")], targets=("separation-pdf",))
     assert memo.per_plate_entries() > 0
     memo.forget_plates()
+
+
+def test_local_workers_share_the_cores_out_unless_the_user_chose(monkeypatch):
+    from teeprint import batch, pipeline
+
+    monkeypatch.delenv("TEEPRINT_THREADS", raising=False)
+    batch._init_worker(None, None, threads=1)
+    assert pipeline.default_workers() == 1
+    monkeypatch.setenv("TEEPRINT_THREADS", "3")
+    batch._init_worker(None, None, threads=1)
+    assert pipeline.default_workers() == 3

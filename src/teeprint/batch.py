@@ -427,11 +427,15 @@ def _peak_mib() -> float:
 _announce: Any = None
 
 
-def _init_worker(queue: Any = None, batch_pid: int | None = None) -> None:
+def _init_worker(queue: Any = None, batch_pid: int | None = None, threads: int = 0) -> None:
+    """Set a local worker up: process settings, the watch on the batch, and ``threads`` render
+    threads (the cores shared out between the workers, unless ``TEEPRINT_THREADS`` is set)."""
     global _announce
     from teeprint.runtime import configure_process, exit_with
 
     configure_process()
+    if threads > 0:
+        os.environ.setdefault("TEEPRINT_THREADS", str(threads))
     if batch_pid is not None:
         exit_with(batch_pid)
     _announce = queue
@@ -535,8 +539,14 @@ def _local(catalog: Catalog, work: list[tuple[Job, list[Colorway]]], jobs: int,
         ctx.set_forkserver_preload(_PRELOAD)
     cat = _fresh_catalog(catalog)
     started = ctx.SimpleQueue() if on_begin else None
-    with ProcessPoolExecutor(max_workers=min(jobs, len(work)), mp_context=ctx,
-                             initializer=_init_worker, initargs=(started, os.getpid())) as pool:
+    n_workers = min(jobs, len(work))
+    # Each render runs its stages on threads; workers that each took every core would only
+    # contend, so the cores are shared out (at least one thread each).
+    from teeprint.pipeline import default_workers
+
+    threads = max(1, default_workers() // n_workers)
+    with ProcessPoolExecutor(max_workers=n_workers, mp_context=ctx, initializer=_init_worker,
+                             initargs=(started, os.getpid(), threads)) as pool:
         pending: dict[Future[JobOutput], Job] = {
             pool.submit(render_job, cat, cws, job, out): job for job, cws in work}
         while pending:
