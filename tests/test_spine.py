@@ -189,3 +189,28 @@ def test_plate_artwork_stays_on_the_artboard(dd_plate):
     x0, y0, x1, y1 = dd_plate.artwork.bbox()
     assert x0 >= 0 and y0 >= 0
     assert x1 <= dd_plate.artwork.width_pt and y1 <= dd_plate.artwork.height_pt
+
+
+def test_a_non_finite_coordinate_is_refused_not_written():
+    """A NaN or infinite point is a drawing bug: it must not reach a file as ``Mnan``."""
+    import math
+
+    import pytest
+
+    from teeprint.artwork import PathBuilder
+
+    for bad in (math.nan, math.inf, -math.inf):
+        with pytest.raises(ValueError, match="non-finite"):
+            PathBuilder().move(0.0, 0.0).line(bad, 1.0)
+
+
+def test_masked_cells_of_a_dot_matrix_print_nothing():
+    import numpy as np
+
+    from teeprint.artwork import Box
+    from teeprint.motifs.matrix import halftone
+
+    values = np.array([[1.0, np.nan], [-0.5, np.nan]])
+    shapes = halftone(values, Box(0.0, 0.0, 40.0, 40.0), vmax=1.0, signed=True)
+    text = " ".join(s.d for s in shapes)
+    assert "nan" not in text and text

@@ -34,6 +34,9 @@ def fmt(value: float) -> str:
     Two decimals: 0.01 pt is 0.0035 mm, far below any printer's resolution.  This runs for every point of every glyph, so it avoids generic string stripping.
     """
     text = "%.2f" % value  # noqa: UP031 - the fastest formatting in CPython
+    if text[-1] in "nf":  # nan, inf: a drawing bug that would write an unreadable path
+        msg = f"non-finite coordinate {value!r} in a path"
+        raise ValueError(msg)
     if text[-1] == "0":
         text = text[:-3] if text[-2] == "0" else text[:-1]
     return "0" if text == "-0" else text

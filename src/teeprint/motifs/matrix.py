@@ -93,7 +93,7 @@ def halftone(values: np.ndarray, grid: Box, *, vmax: float, signed: bool,
         cy = grid.y + (i + 0.5) * ch
         for j in range(cols):
             r = float(radius[i, j])
-            if r < MIN_DOT_R_PT:
+            if not r >= MIN_DOT_R_PT:  # too small, or a masked (NaN) cell: nothing printed
                 continue
             cx = grid.x + (j + 0.5) * cw
             role = "accent" if accent is not None and bool(accent[i, j]) else "ink"
