@@ -16,6 +16,7 @@ import subprocess
 import sys
 import threading
 import time
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -356,3 +357,18 @@ def test_process_settings_tune_the_allocator_once_unless_told_not_to():
     run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
                          env={**env, "TEEPRINT_MALLOC": "default", "OPENBLAS_NUM_THREADS": "3"})
     assert run.stdout.split() == ["False", "False", "3"]
+
+
+def test_a_print_pngs_pixels_are_let_go_once_no_stage_will_read_them():
+    from teeprint import pipeline
+
+    pipeline.load_stages()
+    wanted = ("print-png", "preflight")
+    png = pipeline.Output("a.png", "print-png", b"", "ecru", pixels=object())
+    results = {(0, 0, 0): [png], (1, 0, 0): [replace(png, colorway="black")]}
+    # colourway 1's preflight still waits for its PNG; colourway 0's has run
+    read = pipeline._still_read(wanted, [(1, 1)], {}, [])
+    assert read == {(1, "print-png")}
+    pipeline._drop_pixels(results, read)
+    assert results[(0, 0, 0)][0].pixels is None
+    assert results[(1, 0, 0)][0].pixels is not None

@@ -259,6 +259,7 @@ def render(catalog: Catalog, spec: Specimen, colorways: Sequence[Colorway], *,
                     done, _ = wait(list(running), return_when=FIRST_COMPLETED)
                     for fut in done:
                         results[running.pop(fut)] = fut.result()
+                    _drop_pixels(results, _still_read(wanted, waiting, running, ready))
             for warmed in warm:
                 warmed.result()
         except BaseException:
@@ -269,6 +270,26 @@ def render(catalog: Catalog, spec: Specimen, colorways: Sequence[Colorway], *,
             raise
     return [replace(o, pixels=None) if o.pixels is not None else o
             for key in sorted(results) for o in results[key]]
+
+
+def _still_read(wanted: Sequence[str], waiting: Iterable[tuple[int, int]],
+                running: dict[Any, tuple[int, int, int]],
+                ready: Iterable[tuple[float, int, tuple[int, int, int], Part]]
+                ) -> set[tuple[int, str]]:
+    """(colourway, kind) pairs whose pixels a stage not yet finished will read."""
+    unfinished = set(waiting) | {(ci, ki) for ci, ki, _ in running.values()} | {
+        (ci, ki) for _, _, (ci, ki, _), _ in ready}
+    return {(ci, need) for ci, ki in unfinished for need in STAGE_NEEDS.get(wanted[ki], ())}
+
+
+def _drop_pixels(results: dict[tuple[int, int, int], list[Output]],
+                 read: set[tuple[int, str]]) -> None:
+    """Let go of the decoded images no stage will read any more (a print PNG's pixels are
+    97 MB; they are kept only until its colourway's preflight has run)."""
+    for key, outs in results.items():
+        if any(o.pixels is not None and (key[0], o.kind) not in read for o in outs):
+            results[key] = [replace(o, pixels=None) if (key[0], o.kind) not in read else o
+                            for o in outs]
 
 
 def release(outputs: Sequence[Output]) -> tuple[list[Output], list[str]]:
