@@ -148,6 +148,11 @@ def test_dask_cluster_gives_the_same_bytes_as_local_processes(tmp_path):
                                   dashboard_address=None, memory_limit="2GiB") as cluster:
         r = teeprint(root, "batch", "--all", "--out", str(root / "dask"), "--scheduler",
                      cluster.scheduler_address, *FAST)
+        from teeprint.batch import _dask_threads
+
+        with distributed.Client(cluster) as client:  # a job on a worker renders on one thread
+            assert client.submit(_dask_threads, pure=False).result() == 1
+        assert _dask_threads() is None  # here, in the client, the render's own default
     assert r.returncode == 0, r.stderr
     assert counts(r.stderr) == (3, 0, 0)
     assert tree(root / "dask") == tree(local)

@@ -394,7 +394,7 @@ def render_job(catalog: Catalog, colorways: Sequence[Colorway], job: Job,
         path = Path(job.design_name)
         spec = validate(Specimen, _parse_toml(job.design_toml, path), path)
         outputs = pipeline.render(catalog, spec, list(colorways), preset=job.preset,
-                                  targets=job.targets)
+                                  targets=job.targets, workers=_dask_threads())
         _, failures = pipeline.release(outputs)
         if failures:
             msg = "; ".join(failures)
@@ -410,6 +410,21 @@ def render_job(catalog: Catalog, colorways: Sequence[Colorway], job: Job,
     finally:
         forget_plates()
     return JobOutput(job.slug, outputs, time.perf_counter() - start, peak_mib=_peak_mib())
+
+
+def _dask_threads() -> int | None:
+    """On a Dask worker, one render thread per job unless ``TEEPRINT_THREADS`` says otherwise:
+    the cluster already runs as many jobs at once as its workers have threads.  None (the
+    render's own default) anywhere else."""
+    if os.environ.get("TEEPRINT_THREADS") or "distributed" not in sys.modules:
+        return None
+    from distributed import get_worker
+
+    try:
+        get_worker()
+    except ValueError:  # in the client or a local process, not on a worker
+        return None
+    return 1
 
 
 def _peak_mib() -> float:
