@@ -184,20 +184,28 @@ def _words_to_rgba(argb: np.ndarray) -> np.ndarray:
     A transparent pixel is the zero word in both layouts, and print art leaves most of the
     page transparent, so only the inked pixels are gathered: their bytes are put in RGBA
     order and the anti-aliased edge pixels among them unpremultiplied, then they are
-    scattered back.  One scan of the image finds them.
+    scattered back.  The image is converted a band of rows at a time, so the gathered pixels
+    and their indices stay a few megabytes whatever the size of the print.
     """
     height_px, width_px = argb.shape
-    flat = argb.reshape(-1)
-    inked = np.flatnonzero(flat != 0)  # a bool pass first: twice as quick on a sparse page
-    px = np.ascontiguousarray(flat[inked].view(np.uint8).reshape(-1, 4)[:, _ARGB_BYTES])
-    alpha = px[:, 3]
-    edge = np.flatnonzero((alpha - np.uint8(1)) < np.uint8(254))  # 0 < alpha < 255
-    if edge.size:
-        a = alpha[edge].astype(np.uint32)[:, None]
-        rgb = px[edge, :3].astype(np.uint32)
-        px[edge, :3] = np.minimum((rgb * 255 + a // 2) // a, 255).astype(np.uint8)
-    flat[inked] = px.view(np.uint32)[:, 0]
+    for top in range(0, height_px, CONVERT_BAND_ROWS):
+        flat = argb[top:top + CONVERT_BAND_ROWS].reshape(-1)
+        inked = np.flatnonzero(flat != 0)  # a bool pass first: twice as quick on a sparse page
+        if not inked.size:
+            continue
+        px = np.ascontiguousarray(flat[inked].view(np.uint8).reshape(-1, 4)[:, _ARGB_BYTES])
+        alpha = px[:, 3]
+        edge = np.flatnonzero((alpha - np.uint8(1)) < np.uint8(254))  # 0 < alpha < 255
+        if edge.size:
+            a = alpha[edge].astype(np.uint32)[:, None]
+            rgb = px[edge, :3].astype(np.uint32)
+            px[edge, :3] = np.minimum((rgb * 255 + a // 2) // a, 255).astype(np.uint8)
+        flat[inked] = px.view(np.uint32)[:, 0]
     return argb.view(np.uint8).reshape(height_px, width_px, 4)
+
+
+#: Rows converted at a time by :func:`_words_to_rgba` (512 rows of 4500 px: 9 MB of words).
+CONVERT_BAND_ROWS = 512
 
 
 def rasterize_artwork(artwork: Artwork, colorway: Colorway, width_px: int, height_px: int,
