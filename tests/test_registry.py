@@ -60,6 +60,8 @@ def test_scan_finds_a_module_that_adds_to_another_modules_table(tmp_path: Path) 
         REG.add("table-engine", engine, engine)
     """))
     (pkg / "extra.py").write_text("from fakeeng.base import TABLE\nTABLE['b'] = 2\n")
+    # listed before base: importing it imports base first, then extends base's table
+    (pkg / "early.py").write_text("from fakeeng.base import TABLE\nTABLE['c'] = 3\n")
     (pkg / "alone.py").write_text(textwrap.dedent("""
         from fakeeng.reg import REG
         def other(): return 0
@@ -67,7 +69,8 @@ def test_scan_finds_a_module_that_adds_to_another_modules_table(tmp_path: Path) 
     """))
     (pkg / "reg.py").write_text(textwrap.dedent("""
         from teeprint.registry import Registry
-        REG = Registry("fake", ("fakeeng.base", "fakeeng.alone", "fakeeng.extra"), "fakeeng.none")
+        REG = Registry("fake", ("fakeeng.early", "fakeeng.base", "fakeeng.alone", "fakeeng.extra"),
+                       "fakeeng.none")
     """))
     out = _python("""
         import json
@@ -75,7 +78,8 @@ def test_scan_finds_a_module_that_adds_to_another_modules_table(tmp_path: Path) 
         from fakeeng.reg import REG
         print(json.dumps(scan_index([REG])))
     """, tmp_path)
-    assert json.loads(out) == {"fake": {"table-engine": ["fakeeng.base", "fakeeng.extra"],
+    assert json.loads(out) == {"fake": {"table-engine": ["fakeeng.base", "fakeeng.early",
+                                                         "fakeeng.extra"],
                                         "alone-engine": ["fakeeng.alone"]}}
 
 

@@ -14,9 +14,12 @@ module that adds entries to a table of that module).  :func:`Registry.get` impor
 from __future__ import annotations
 
 import importlib
+import importlib.abc
+import importlib.machinery
 import json
+import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from functools import lru_cache
 from importlib.metadata import entry_points
 from pathlib import Path
@@ -108,34 +111,76 @@ def _tables(module: ModuleType) -> dict[str, int]:
     return {k: len(v) for k, v in vars(module).items() if type(v) in (dict, list)}
 
 
-def scan_index(registries: Sequence[Registry[Any]]) -> dict[str, dict[str, list[str]]]:
-    """Import the registries' built-in modules one by one and record, for each engine, the module
-    that defines it plus every later module whose import added entries to a table of that one.
+class _ImportWatch:
+    """A meta-path finder that calls ``done(name)`` each time a module under ``prefix`` has
+    finished executing (its own nested imports finish, and are reported, first)."""
 
-    Must run in a process that has imported none of those modules yet (a fresh interpreter)."""
+    def __init__(self, prefix: str, done: Callable[[str], None]) -> None:
+        self.prefix = prefix
+        self.done = done
+
+    def find_spec(self, name: str, path: Any, target: Any = None) -> Any:
+        if not name.startswith(self.prefix):
+            return None
+        spec = importlib.machinery.PathFinder.find_spec(name, path)
+        if spec is None or spec.loader is None or not hasattr(spec.loader, "exec_module"):
+            return spec
+        loader, done = spec.loader, self.done
+
+        class _Loader(importlib.abc.Loader):
+            def create_module(self, spec: Any) -> Any:
+                return loader.create_module(spec)
+
+            def exec_module(self, module: ModuleType) -> None:
+                loader.exec_module(module)
+                done(module.__name__)
+
+        spec.loader = _Loader()
+        return spec
+
+
+def scan_index(registries: Sequence[Registry[Any]]) -> dict[str, dict[str, list[str]]]:
+    """Import the registries' built-in modules and record, for each engine, the module that
+    defines it plus every module whose import added entries to a table of that one.
+
+    Each module's tables are measured when it finishes executing, and again each time another
+    module finishes: a change is that module's doing.  A module that imports the engine's own
+    module first and then extends its table is found as well as one imported after it.  Must
+    run in a process that has imported none of those modules yet (a fresh interpreter)."""
     loaded = [m for r in registries for m in r.modules if m in sys.modules]
     if loaded:
         msg = f"scan_index needs a fresh process; already imported: {', '.join(loaded[:3])}"
         raise RuntimeError(msg)
-    owner: dict[tuple[str, str], str] = {}
+    sizes: dict[str, dict[str, int]] = {}
     feeds: dict[str, set[str]] = {}
-    homes: set[str] = set()
-    for reg in registries:
-        for module in reg.modules:
-            before = set(reg._entries)
-            sizes = {home: _tables(sys.modules[home]) for home in homes}
-            importlib.import_module(module)
-            for name in set(reg._entries) - before:
-                func = getattr(reg._entries[name], "func", None)
-                home = getattr(func, "__module__", None) or module
-                owner[(reg.kind, name)] = home if home in sys.modules else module
-                homes.add(owner[(reg.kind, name)])
-            for home, was in sizes.items():
-                if home != module and _tables(sys.modules[home]) != was:
-                    feeds.setdefault(home, set()).add(module)
+
+    def done(name: str) -> None:
+        for other, was in sizes.items():
+            now = _tables(sys.modules[other])
+            if now != was:
+                feeds.setdefault(other, set()).add(name)
+                sizes[other] = now
+        sizes[name] = _tables(sys.modules[name])
+
+    prefix = os.path.commonprefix([m for r in registries for m in r.modules]).rpartition(".")[0]
+    watch = _ImportWatch(prefix + ".", done)
+    sys.meta_path.insert(0, watch)
+    owner: dict[tuple[str, str], str] = {}
+    try:
+        for reg in registries:
+            for module in reg.modules:
+                before = set(reg._entries)
+                importlib.import_module(module)
+                for name in set(reg._entries) - before:
+                    entry = reg._entries[name]
+                    func = getattr(entry, "func", entry)  # an info record, or the function
+                    home = getattr(func, "__module__", None) or module
+                    owner[(reg.kind, name)] = home if home in sys.modules else module
+    finally:
+        sys.meta_path.remove(watch)
     index: dict[str, dict[str, list[str]]] = {}
     for (kind, name), home in sorted(owner.items()):
-        index.setdefault(kind, {})[name] = [home, *sorted(feeds.get(home, ()))]
+        index.setdefault(kind, {})[name] = [home, *sorted(feeds.get(home, set()) - {home})]
     return index
 
 
