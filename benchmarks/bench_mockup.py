@@ -1,126 +1,165 @@
-"""Benchmark the storefront mockups of double-descent.
+"""Benchmark the storefront mockups of one plate: CPU seconds per view and the memory they hold.
 
-* **cold**: the cloth simulation of each drape (no cache), reading a drape back from the disk
-  cache, building each view's lit scene, and reading it back from the disk store (what a
-  process pays once per view);
-* **warm**: one more 2048 x 2048 view of another plate or colour once the scene is built --
-  the number that scales with plates x garment colours -- with the front view's breakdown;
-* a whole specimen as ``teeprint mockup`` renders it, in a fresh process state with the drapes
-  and lit views on disk.
+A fresh process (one thread, as a batch worker runs) draws two plates, renders every mockup of
+the first (both colourways, every view: what a worker pays once -- mapping the lit views from
+the disk store, the print zones), then every mockup of the second, timing each view with
+:func:`time.process_time`.  It reports resident memory (peak, and now split into private and
+file-backed pages: the stored views are memory-mapped, so the workers of a batch share them)
+after the plates are drawn, after the first plate and after the second.  A second fresh process
+repeats the two plates under :mod:`tracemalloc` for the arrays the mockups allocate: what they
+keep between plates and their peak on top of it.  The machine gauge and the reference render
+(``machine.py``) are taken before and after, in the same run.
 
-Run: ``python benchmarks/bench_mockup.py [--repeat N]``.  Prints a table and writes
-``benchmarks/results/mockup.json``.  Warm figures are medians of N runs; cold figures are
-medians of N runs with the caches cleared before each (the simulations run once: they take
-seconds).
+``--cold`` first empties a temporary cache and times building every lit view (the cloth
+simulations and the lighting, what the first render on a machine pays once).
+
+Run: ``python benchmarks/bench_mockup.py [--plates A B] [--cold]``.  Prints a table and writes
+``benchmarks/results/mockup.json``.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import os
-import statistics
+import subprocess
+import sys
 import tempfile
 import time
-from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
-ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from machine import ROOT, bench_env, gauge, reference_s  # noqa: E402
 
 
-def timed(fn: Callable[[], object], repeat: int, before: Callable[[], object] | None = None,
-          warm_up: bool = True) -> float:
-    """Median wall time of ``fn`` over ``repeat`` runs (``before`` runs untimed each time)."""
-    if warm_up:
-        fn()
-    runs = []
-    for _ in range(repeat):
-        if before is not None:
-            before()
-        t0 = time.perf_counter()
-        fn()
-        runs.append(time.perf_counter() - t0)
-    return statistics.median(runs)
+def _status() -> dict[str, float]:
+    """VmHWM (peak), VmRSS, RssAnon and RssFile of this process, MiB."""
+    out = {}
+    for line in Path("/proc/self/status").read_text().splitlines():
+        key = line.split(":")[0]
+        if key in ("VmHWM", "VmRSS", "RssAnon", "RssFile"):
+            out[key] = round(int(line.split()[1]) / 1024, 1)
+    return out
+
+
+def child(slugs: list[str], traced: bool) -> dict[str, Any]:
+    """Render every mockup of each plate in turn (the measuring process)."""
+    from teeprint import runtime
+
+    runtime.configure_process()
+    import tracemalloc
+
+    from teeprint import memo, mockup, pipeline
+    from teeprint.catalog import Catalog
+
+    cat = Catalog.load(ROOT / "shop.toml")
+    plates = {s: pipeline.draw_plate(cat, cat.specimen(s)) for s in slugs}
+    result: dict[str, Any] = {"drawn": _status()}
+    if traced:
+        tracemalloc.start()
+    for k, slug in enumerate(slugs):
+        spec = cat.specimen(slug)
+        views: dict[str, float] = {}
+        if traced:
+            tracemalloc.reset_peak()
+        for cw in cat.resolve_colorways(spec, []):
+            for part in mockup.stage_parts(plates[slug], cw, {"catalog": cat}):
+                t0 = time.process_time()
+                part.run()
+                views[f"{cw.id}: {part.label}"] = round(time.process_time() - t0, 4)
+        entry: dict[str, Any] = {"slug": slug, "cpu_s": round(sum(views.values()), 3),
+                                 "views_cpu_s": views}
+        if traced:
+            held, peak = tracemalloc.get_traced_memory()
+            entry["traced_peak_mib"] = round(peak / 2**20, 1)
+        memo.forget_plates()
+        if traced:
+            entry["traced_held_after_plate_mib"] = round(tracemalloc.get_traced_memory()[0]
+                                                         / 2**20, 1)
+        entry["status"] = _status()
+        result[f"plate_{k}"] = entry
+    return result
+
+
+def _run_child(slugs: list[str], traced: bool, env: dict[str, str]) -> dict[str, Any]:
+    cmd = [sys.executable, __file__, "--child", "--plates", *slugs]
+    if traced:
+        cmd.append("--traced")
+    done = subprocess.run(cmd, env=env, check=True, capture_output=True, text=True)
+    parsed: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
+    return parsed
+
+
+def cold_build(env: dict[str, str]) -> dict[str, float]:
+    """Seconds to build every lit view of the default mockups in an empty cache."""
+    code = (
+        "import time\n"
+        "from teeprint import runtime; runtime.configure_process()\n"
+        "from teeprint import mockup\n"
+        "from teeprint.mockup import compose, relief, views\n"
+        "out = {}\n"
+        "for name, view in (('front', relief.front_view()), ('hanger', relief.hanger_view()),"
+        " ('folded', relief.folded_view()), ('closeup_strip', views.closeup_strip()),"
+        " ('range_8', views.range_view(8))):\n"
+        "    t0 = time.perf_counter(); compose.scene(view, mockup.GARMENT_SEED)\n"
+        "    out[name] = round(time.perf_counter() - t0, 2)\n"
+        "import json, resource; out['peak_rss_mib'] = round("
+        "resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)\n"
+        "print(json.dumps(out))\n")
+    done = subprocess.run([sys.executable, "-c", code], env=env, check=True,
+                          capture_output=True, text=True)
+    parsed: dict[str, float] = json.loads(done.stdout.strip().splitlines()[-1])
+    return parsed
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--plates", nargs=2, default=["double-descent", "grokking"])
+    parser.add_argument("--cold", action="store_true")
+    parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--traced", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
-    repeat = args.repeat
-    os.environ["TEEPRINT_CACHE_DIR"] = tempfile.mkdtemp(prefix="teeprint-bench-")
+    if args.child:
+        print(json.dumps(child(args.plates, args.traced)))
+        return
 
-    from teeprint import mockup, pipeline
-    from teeprint.catalog import Catalog
-    from teeprint.mockup import cloth, compose, ink, relief, views
+    env = {**bench_env(), "TEEPRINT_THREADS": "1"}
+    result: dict[str, Any] = {"gauge_before": gauge(), "reference_before_s": reference_s()}
+    print(f"machine: {result['gauge_before']}; reference (rsvg-convert 4500x5400): "
+          f"{result['reference_before_s']:.2f} s")
+    if args.cold:
+        with tempfile.TemporaryDirectory(prefix="teeprint-bench-") as tmp:
+            result["cold_build_s"] = cold_build({**env, "TEEPRINT_CACHE_DIR": tmp})
+        print("cold build of the lit views (s):", result["cold_build_s"])
+    _run_child(args.plates, False, env)  # the lit views on disk before anything is timed
+    timed = _run_child(args.plates, False, env)
+    traced = _run_child(args.plates, True, env)
+    result.update(timed=timed, traced=traced)
+    result["gauge_after"] = gauge()
+    result["reference_after_s"] = reference_s()
 
-    cat = Catalog.load(ROOT / "shop.toml")
-    spec = cat.specimen("double-descent")
-    plate = pipeline.draw_plate(cat, spec)
-    ecru, black = cat.colorway("ecru"), cat.colorway("black")
-    cream, heather = cat.garment("soft-cream"), cat.garment("heather-forest")
-    seed = mockup.GARMENT_SEED
-    r: dict[str, float] = {}
-
-    # -- cold: simulations (empty cache), then reading them back ---------------------------
-    for name, fn in (("flat", cloth.flat_lay), ("hanger", cloth.hanging),
-                     ("folded", cloth.folded)):
-        r[f"cold_simulate_{name}_s"] = timed(fn, 1, cloth.clear, warm_up=False)
-    r["cold_drape_from_disk_flat_s"] = timed(cloth.flat_lay, repeat, cloth.clear, warm_up=False)
-
-    # -- cold: each view's lit scene (drapes on disk) ---------------------------------------
-    scenes = {"front": relief.front_view(), "hanger": relief.hanger_view(),
-              "folded": relief.folded_view(), "closeup": views.closeup_view(plate.artwork),
-              "range": views.range_view(8)}
-    for name, view in scenes.items():
-        r[f"cold_scene_{name}_build_s"] = timed(lambda v=view: compose.scene(v, seed), 1,
-                                                mockup.clear_caches, warm_up=False)
-        r[f"cold_scene_{name}_from_store_s"] = timed(lambda v=view: compose.scene(v, seed),
-                                                     repeat, mockup.clear_caches, warm_up=False)
-
-    # -- warm: another view once its scene is built ----------------------------------------
-    mockup.clear_caches()
-    shown = [(cw, g) for cw in (ecru, black) for g in mockup.garments_of(cat, cw)]
-    for name, make in (("front", lambda: mockup.front(plate, ecru, cream)),
-                       ("front_heather", lambda: mockup.front(plate, black, heather)),
-                       ("hanger", lambda: mockup.hanger(plate, ecru, cream)),
-                       ("folded", lambda: mockup.folded(plate, ecru, cream)),
-                       ("closeup", lambda: mockup.closeup(plate, ecru, cream)),
-                       ("range_8_colours", lambda: mockup.colour_range(plate, shown)),
-                       ("plate_card", lambda: mockup.plate_card(plate, ecru))):
-        r[f"warm_{name}_with_jpeg_s"] = timed(
-            lambda m=make: compose.encode(m().pixels, "jpeg"), repeat)
-    # A new plate (its print not yet on the cloth) on a built scene: print layer + paint.
-    view = relief.front_view()
-    sc = compose.scene(view, seed)
-    art = ink.PrintArt(plate.artwork, ecru)
-    box = views.box_of(plate.artwork)
-    r["warm_front_print_layer_s"] = timed(lambda: ink.print_layer(art, sc, box), repeat)
-    layer = ink.print_layer(art, sc, box)
-    r["warm_front_paint_s"] = timed(lambda: compose.paint_garment(sc, cream.hex, None), repeat)
-    painted = compose.paint_garment(sc, cream.hex, None)
-    r["warm_front_apply_print_s"] = timed(
-        lambda: ink.apply_print(painted.copy(), layer, cream.hex), repeat)
-    r["warm_front_encode_jpeg_s"] = timed(lambda: compose.encode(painted, "jpeg"), repeat)
-    r["warm_front_new_plate_with_jpeg_s"] = timed(
-        lambda: compose.encode(mockup.front(plate, ecru, cream).pixels, "jpeg"), repeat,
-        views.print_layer.cache_clear)
-
-    # -- a whole specimen, as `teeprint mockup` does it (drapes on disk) --------------------
-    def whole() -> None:
-        for cw in (ecru, black):
-            mockup.mockups(plate, cw, mockup.garments_of(cat, cw),
-                           shown=shown if cw is ecru else ())
-
-    r["specimen_all_views_cold_s"] = timed(whole, 1, mockup.clear_caches, warm_up=False)
-
-    width = max(len(k) for k in r)
-    for key, value in r.items():
-        print(f"{key:<{width}}  {value:8.3f}")
+    first, second = timed["plate_0"], timed["plate_1"]
+    base = timed["drawn"]
+    print(f"\nmockups of {second['slug']} (warm worker, one thread): {second['cpu_s']:.2f} CPU-s "
+          f"in all; the worker's first plate ({first['slug']}): {first['cpu_s']:.2f} CPU-s")
+    width = max(len(k) for k in second["views_cpu_s"])
+    for view, cpu in sorted(second["views_cpu_s"].items(), key=lambda kv: -kv[1]):
+        print(f"  {view:<{width}}  {cpu:6.3f}")
+    print("\nresident memory, MiB (peak VmHWM; now private RssAnon + mapped RssFile):")
+    for label, st in (("plates drawn", base), (f"after {first['slug']}", first["status"]),
+                      (f"after {second['slug']}", second["status"])):
+        print(f"  {label:<28} peak {st['VmHWM']:7.1f}  anon {st['RssAnon']:7.1f}  "
+              f"file {st['RssFile']:7.1f}")
+    peak = second["status"]["VmHWM"] - base["VmRSS"]
+    print(f"  mockups' share of the peak: {peak:.0f} MiB")
+    t1 = traced["plate_1"]
+    print(f"numpy arrays (tracemalloc): kept between plates {t1['traced_held_after_plate_mib']}"
+          f" MiB; peak while rendering {t1['slug']} {t1['traced_peak_mib']} MiB")
+    print(f"machine after: {result['gauge_after']}; reference "
+          f"{result['reference_after_s']:.2f} s")
     out = ROOT / "benchmarks" / "results"
     out.mkdir(parents=True, exist_ok=True)
-    (out / "mockup.json").write_text(json.dumps({k: round(v, 4) for k, v in r.items()},
-                                                indent=1, sort_keys=True) + "\n")
+    (out / "mockup.json").write_text(json.dumps(result, indent=1, sort_keys=True) + "\n")
 
 
 if __name__ == "__main__":

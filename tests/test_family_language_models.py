@@ -170,7 +170,7 @@ def test_contextual_calibration_makes_the_content_free_input_uniform(logits: lis
     assert np.allclose(out["calibrated"], 1 / len(logits))
 
 
-# -- lm-corpus and lm-figure (recipes/lm_decoding.py) ------------------------------------------
+# -- lm-corpus and lm-figure (recipes/lm_decoding.py, recipes/lm_figures.py) -------------------
 
 
 @pytest.mark.parametrize(("name", "params"), [

@@ -130,16 +130,18 @@ def test_ink_film_on_dark_tees_catches_the_light(catalog, dd_plate):
     black = catalog.colorway("black")
     layer = views.print_layer(views.print_art(plate.artwork, black), relief.front_view(),
                               views.box_of(plate.artwork))
-    edge = np.abs(layer.lift) > 0.02
+    lift, alpha = layer.dense(layer.lift), layer.dense(layer.alpha)
+    edge = np.abs(lift) > 0.02
     assert edge.any()
-    assert np.percentile(np.abs(layer.lift[layer.alpha > 0.9]), 99) < 0.02, "flat inside"
+    assert np.percentile(np.abs(lift[alpha > 0.9]), 99) < 0.02, "flat inside"
     rows, cols = np.nonzero(edge)
     cy, cx = rows.mean(), cols.mean()
     # Edges facing the light (upper left) brighten, the far ones darken.
-    assert layer.lift[edge & (np.arange(edge.shape[0])[:, None] < cy)].mean() > 0
-    assert layer.lift[edge & (np.arange(edge.shape[1])[None, :] > cx)].mean() < 0
+    assert lift[edge & (np.arange(edge.shape[0])[:, None] < cy)].mean() > 0
+    assert lift[edge & (np.arange(edge.shape[1])[None, :] > cx)].mean() < 0
     # The lift shows on the dark tee; on a light one the DTG ink soaks in and it does not.
-    flat = dataclasses.replace(layer, lift=np.zeros_like(layer.lift))
+    flat = dataclasses.replace(layer, film=np.zeros_like(layer.film))
+    assert not flat.lift.any()
     base = compose.paint_garment(compose.scene(relief.front_view(), mockup.GARMENT_SEED),
                                  "#0c0c0c", None)
     with_lift, without = base.copy(), base.copy()
@@ -164,26 +166,3 @@ def test_only_the_first_colourway_draws_the_range(catalog, dd_plate):
     assert one == ["double-descent--navy--front.jpg", "double-descent--navy--hanger.jpg",
                    "double-descent--navy--folded.jpg", "double-descent--navy--closeup.jpg",
                    "double-descent--navy--plate.jpg"], "no range of a single colour"
-
-
-def test_lit_views_are_stored_and_read_back_unchanged(tmp_path, monkeypatch):
-    from teeprint.mockup import cloth, store
-
-    monkeypatch.setenv("TEEPRINT_CACHE_DIR", str(tmp_path))
-    cloth.clear()
-    view = relief.folded_view(512)
-    built, ground = compose.lit_view(view, mockup.GARMENT_SEED)
-    assert store.path_for(view, mockup.GARMENT_SEED).is_file()
-
-    def refuse(*_a, **_k):
-        raise AssertionError("built again instead of reading the store")
-
-    monkeypatch.setattr(light, "surface", refuse)
-    again, ground2 = compose.lit_view(view, mockup.GARMENT_SEED)
-    assert np.array_equal(ground, ground2)
-    for name in ("alpha", "log_shade", "u", "v", "height_in", "knit", "light"):
-        assert np.array_equal(getattr(built, name), getattr(again, name)), name
-    # Another view is another entry.
-    with pytest.raises(AssertionError, match="built again"):
-        compose.lit_view(relief.folded_view(256), mockup.GARMENT_SEED)
-    cloth.clear()

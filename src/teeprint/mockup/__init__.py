@@ -7,8 +7,9 @@ Six views, 2048 x 2048 sRGB by default, all under the same key light:
   colour variants match pixel for pixel outside the cloth's colour.
 * ``hanger``: the tee on a wire hanger against a plastered wall (the colourway's first garment).
 * ``folded``: the tee retail-folded on the linen.
-* ``closeup``: the figure's width (about 13 in) at ~150 px/in, where the line work, the type
-  and the knit show; the window never cuts a line of type.
+* ``closeup``: the figure's width (about 13 in) at ~158 px/in, where the line work, the type
+  and the knit show; the window never cuts a line of type.  It is cut from one lit strip of
+  the flat lay over the print area (built once), not lit for each plate's window.
 * ``range``: a folded tee of every garment colour the specimen is sold in, in one frame (made
   with the specimen's first colourway and named after its first garment; only when there are
   two colours or more).
@@ -225,8 +226,9 @@ def stage(plate: Plate, colorway: Colorway, options: dict[str, Any]) -> list[Out
 
 def warmups(catalog: Catalog, colorways: Sequence[Colorway], options: dict[str, Any]
             ) -> list[Callable[[], object]]:
-    """The lit drape of every view and the plate cards' ground, which need no plate: a render
-    builds them while the recipe runs.  Views of garments no colourway shows are not built."""
+    """The lit drape of every view (the close-up's strip too) and the plate cards' ground,
+    which need no plate: a render maps or builds them while the recipe runs.  Views of
+    garments no colourway shows are not built."""
     from teeprint.mockup import card, views
     from teeprint.plate import ARTBOARD_H_PT, ARTBOARD_W_PT
 
@@ -236,14 +238,22 @@ def warmups(catalog: Catalog, colorways: Sequence[Colorway], options: dict[str, 
     shown = [g for cw in colorways for g in garments_of(_catalog(options), cw, only)]
     if shown:
         count = len({g.id for g in shown})
-        # (The close-up's window depends on where the plate sets its type: not warmed.)
         for view in (relief.front_view(size), relief.hanger_view(size),
                      relief.folded_view(size), views.range_view(count, size)):
             jobs.append(partial(compose.scene, view, GARMENT_SEED))
-    for cw in colorways:
-        jobs.append(partial(card.card_base, ARTBOARD_W_PT, ARTBOARD_H_PT, cw.garment_hex,
+        # Every close-up is a window of one strip, whatever the plate.
+        jobs.append(partial(_warm_strip, size))
+    for hex_value in dict.fromkeys(cw.garment_hex for cw in colorways):
+        jobs.append(partial(card.card_base, ARTBOARD_W_PT, ARTBOARD_H_PT, hex_value,
                             GARMENT_SEED, size))
     return jobs
+
+
+def _warm_strip(size_px: int) -> object:
+    from teeprint.mockup import views
+
+    strip = views.closeup_strip(size_px)
+    return None if strip is None else compose.scene(strip, GARMENT_SEED)
 
 
 EXTRA_STAGES["mockup"] = stage

@@ -29,26 +29,45 @@ def _coverage(lo: float, hi: float, n: int) -> np.ndarray:
 
 @dataclass(frozen=True)
 class CardBase:
-    """Everything of the plate card but the art: paper, light, linen and shadow."""
+    """The plate card in one colour but without the art: its box's pixels (paper, light, the
+    linen at its soft edge) over the scene's linen."""
 
-    rgb: np.ndarray  # float32 (h, w, 3), sRGB 0..255
-    alpha: np.ndarray  # float32 (h, w), the card's coverage
-    shade: np.ndarray  # float32 (h, w), the light on the paper
-    view: relief.View
-    box: tuple[float, float, float, float]
+    box_rgb: np.ndarray  # uint8 (h, w, 3) over the scene's card box; read it, do not write
+    scene: CardScene
+
+    def image(self) -> np.ndarray:
+        """The whole view, RGBX (a new array)."""
+        sc = self.scene
+        out = np.array(sc.ground)
+        out[sc.rows, sc.cols, :3] = self.box_rgb
+        return out
 
 
 @dataclass(frozen=True)
 class CardScene:
     """The plate card's colour-free parts: its coverage, the light on the paper (as shading
-    levels) and the linen around it."""
+    levels, and as the ink's multiplier where the art can be) and the linen around it."""
 
-    alpha: np.ndarray  # float32 (h, w), the card's coverage
-    shade: np.ndarray  # float32 (h, w), the light on the paper
-    index: np.ndarray  # uint16 (h, w), shading level of the paper
-    ground: np.ndarray  # float32 (h, w, 3), the linen with the card's shadow, sRGB 0..255
+    rows: slice  # the card's box in the view
+    cols: slice
+    alpha: np.ndarray  # float32, the card's coverage in its box
+    index: np.ndarray  # uint16, shading level of the paper in the card's box
+    ground: np.ndarray  # uint8 (h, w, 4) RGBX, the linen with the card's shadow
+    ink_light: np.ndarray  # float32, the paper's light on the ink over ``print_at``
+    print_at: tuple[slice, slice]  # the view's pixels the art can cover
     view: relief.View
     box: tuple[float, float, float, float]
+
+    def alpha_at(self, rows: slice, cols: slice) -> np.ndarray:
+        """The card's coverage over a window of the view."""
+        out = np.zeros((rows.stop - rows.start, cols.stop - cols.start), np.float32)
+        r0, r1 = max(rows.start, self.rows.start), min(rows.stop, self.rows.stop)
+        c0, c1 = max(cols.start, self.cols.start), min(cols.stop, self.cols.stop)
+        if r1 > r0 and c1 > c0:
+            out[r0 - rows.start:r1 - rows.start, c0 - cols.start:c1 - cols.start] = \
+                self.alpha[r0 - self.rows.start:r1 - self.rows.start,
+                           c0 - self.cols.start:c1 - self.cols.start]
+        return out
 
 
 @once(maxsize=2)
@@ -69,7 +88,7 @@ def card_scene(width_pt: float, height_pt: float, seed_text: str, size_px: int) 
     cov_x = _coverage(c0, c1, size_px)
     cov_y = _coverage(r0, r1, size_px)
     alpha = np.outer(cov_y, cov_x).astype(np.float32)
-    light = relief.light_falloff(view, (card_w / 2, card_h / 2))
+    light = relief.light_falloff.__wrapped__(view, (card_w / 2, card_h / 2))  # not kept
     # Paper: fibre mottling, the soft box's fall-off, and the card's edge catching the light on
     # the sides that face it.
     gen = fabric.rng(seed_text, "card")
@@ -83,8 +102,24 @@ def card_scene(width_pt: float, height_pt: float, seed_text: str, size_px: int) 
     shade = (paper * light * (1.0 + 0.10 * lit) * (1.0 - 0.25 * dim)).astype(np.float32)
     index = shade_index(np.log(np.clip(shade, 1e-3, None)))
     shadow = scenery.contact_shadow(alpha, ppi, CARD_LIFT_IN)
-    ground = scenery.linen(view, light, shadow, seed_text)[..., :3].astype(np.float32)
-    return CardScene(alpha, shade, index, ground, view, (m, m, art_w, art_h))
+    ground = scenery.linen(view, light, shadow, seed_text)
+    box = (m, m, art_w, art_h)
+    rows, cols = print_region(view, box)
+    ink_light = (np.sqrt(shade[rows, cols]) ** (2 / 2.4)).astype(np.float32)
+    on = np.flatnonzero(cov_y > 0), np.flatnonzero(cov_x > 0)
+    cr = slice(int(on[0][0]), int(on[0][-1]) + 1) if on[0].size else slice(0, 0)
+    cc = slice(int(on[1][0]), int(on[1][-1]) + 1) if on[1].size else slice(0, 0)
+    return CardScene(cr, cc, np.ascontiguousarray(alpha[cr, cc]),
+                     np.ascontiguousarray(index[cr, cc]), ground, ink_light, (rows, cols), view,
+                     box)
+
+
+def _base_rgb(ground: np.ndarray, paper_words: np.ndarray, alpha: np.ndarray) -> np.ndarray:
+    """The card (RGBX words of its colour) over the linen (RGBX bytes) at its coverage, sRGB
+    0..255 float32."""
+    g = ground[..., :3].astype(np.float32)
+    paper = paper_words.view(np.uint8).reshape(*paper_words.shape, 4)[..., :3]
+    return g + (paper.astype(np.float32) - g) * alpha[..., None]
 
 
 @once(maxsize=4)
@@ -92,26 +127,39 @@ def card_base(width_pt: float, height_pt: float, ground_hex: str, seed_text: str
               size_px: int) -> CardBase:
     """The card in one ground colour on the linen (once per process and colour)."""
     sc = card_scene(width_pt, height_pt, seed_text, size_px)
-    card_rgb = garment_lut(ground_hex, None)[sc.index]
-    card_rgb = card_rgb.view(np.uint8).reshape(*card_rgb.shape, 4)[..., :3]
-    rgb = sc.ground + (card_rgb.astype(np.float32) - sc.ground) * sc.alpha[..., None]
-    return CardBase(rgb, sc.alpha, sc.shade, sc.view, sc.box)
+    lut = garment_lut(ground_hex, None)
+    rgb = to_u8(_base_rgb(sc.ground[sc.rows, sc.cols], lut[sc.index], sc.alpha) / 255.0)
+    rgb.setflags(write=False)
+    return CardBase(rgb, sc)
 
 
 def card(art: PrintArt, width_pt: float, height_pt: float, ground_hex: str, seed_text: str,
-         size_px: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, float]:
-    """The plate on a card of its ground colour, on the linen: (rgb, card, ink, px per inch).
+         size_px: int) -> tuple[np.ndarray, tuple[slice, slice, np.ndarray],
+                                tuple[np.ndarray, np.ndarray], float]:
+    """The plate on a card of its ground colour, on the linen: (RGBX pixels, the card's
+    coverage (rows, columns, box), the ink's (flat indices, coverage), px per inch).
 
     The art is rasterised at the pixels it covers and takes the paper's light.
     """
     base = card_base(width_pt, height_pt, ground_hex, seed_text, size_px)
-    rows, cols = print_region(base.view, base.box)
-    rgba = rasterize_region(art, base.view, base.box, rows, cols)
-    ink_a = rgba[..., 3].astype(np.float32) / 255.0 * base.alpha[rows, cols]
-    ink = rgba[..., :3].astype(np.float32) * np.sqrt(base.shade[rows, cols])[..., None] ** (2 / 2.4)
-    rgb = base.rgb.copy()
-    region = rgb[rows, cols]
-    rgb[rows, cols] = region + (ink - region) * ink_a[..., None]
-    ink_alpha = np.zeros_like(base.alpha)
-    ink_alpha[rows, cols] = ink_a
-    return to_u8(rgb / 255.0), base.alpha, ink_alpha, base.view.ppi
+    sc = base.scene
+    rows, cols = sc.print_at
+    rgba = rasterize_region(art, sc.view, sc.box, rows, cols)
+    ink_a = rgba[..., 3].astype(np.float32) / 255.0 * sc.alpha_at(rows, cols)
+    at = np.flatnonzero(ink_a)
+    rw = cols.stop - cols.start
+    rr, cc = np.divmod(at, max(rw, 1))
+    rr, cc = rr + rows.start, cc + cols.start
+    inside = ((rr >= sc.rows.start) & (rr < sc.rows.stop) & (cc >= sc.cols.start)
+              & (cc < sc.cols.stop))
+    card_a = np.zeros(at.size, np.float32)
+    card_a[inside] = sc.alpha[rr[inside] - sc.rows.start, cc[inside] - sc.cols.start]
+    level = np.zeros(at.size, np.uint16)
+    level[inside] = sc.index[rr[inside] - sc.rows.start, cc[inside] - sc.cols.start]
+    region = _base_rgb(sc.ground[rr, cc], garment_lut(ground_hex, None)[level], card_a)
+    ink = rgba.reshape(-1, 4)[at, :3].astype(np.float32) * sc.ink_light.ravel()[at][:, None]
+    a = ink_a.ravel()[at]
+    out = base.image()
+    out[rr, cc, :3] = to_u8((region + (ink - region) * a[:, None]) / 255.0)
+    flat = rr * size_px + cc
+    return out, (sc.rows, sc.cols, sc.alpha), (flat, a), sc.view.ppi

@@ -13,13 +13,14 @@ and shade on the other) and fibre tips poke through it.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 from typing import TYPE_CHECKING
 
 import numpy as np
 
 from teeprint.catalog import hex_rgb
 from teeprint.memo import once
-from teeprint.mockup import fabric
+from teeprint.mockup import fabric, sampling, store
 from teeprint.mockup.colour import is_dark
 from teeprint.mockup.relief import LIGHT, View
 
@@ -56,15 +57,53 @@ class PrintArt:
 
 @dataclass(frozen=True)
 class PrintLayer:
-    """The plate on the garment in one view: straight sRGB colour and coverage."""
+    """The plate on the garment in one view, at the pixels its ink reaches: ``at`` holds
+    their flat indices in the region ``rows`` x ``cols`` of the view (row-major, ascending);
+    every other field has one value per such pixel."""
 
     rows: slice
     cols: slice
-    rgb: np.ndarray  # float32 (h, w, 3), sRGB 0..1
-    alpha: np.ndarray  # float32 (h, w)
-    shade: np.ndarray  # float32 (h, w) multiplier on the ink, mean 1 over the print
-    fibres: np.ndarray  # float32 (h, w) 0..1 where fibre tips break a dark-garment print
-    lift: np.ndarray  # float32 (h, w) light gained (+) or lost (-) at the ink film's edges
+    at: np.ndarray  # int32 (n,)
+    rgb: np.ndarray  # float32 (n, 3), straight sRGB 0..1
+    alpha: np.ndarray  # float32 (n,), coverage (> 0)
+    shade: np.ndarray  # float32 (n,) multiplier on the ink, mean 1 over the print
+    fibres: np.ndarray  # float32 (n,) 0..1 where fibre tips break a dark-garment print
+    film: np.ndarray  # float32 (n,) the ink laid down, before the knit's grooves break it
+    film_px: float  # how far the film's edge spreads, pixels
+    cut_from: tuple[PrintLayer, np.ndarray] | None = None  # (whole layer, which of its pixels)
+
+    @cached_property
+    def lift(self) -> np.ndarray:
+        """float32 (n,): light gained (+) or lost (-) at the ink film's edges -- the slope of
+        its (slightly softened) thickness under the key light.  Only a dark garment shows
+        it, so it is worked out when one asks."""
+
+        if self.cut_from is not None:  # a crop: the whole layer's film has the edges
+            whole, keep = self.cut_from
+            return whole.lift[keep]
+        if self.at.size == 0:
+            return np.zeros(0, np.float32)
+        film = sampling.blur(self.dense(self.film), max(0.5, self.film_px))
+        gy, gx = sampling.gradient_at(film, self.at)
+        return (-(gx * LIGHT[0] + gy * LIGHT[1]) * LIFT_CONTRAST
+                * max(1.0, self.film_px)).astype(np.float32)
+
+    @property
+    def shape(self) -> tuple[int, int]:
+        """The region's size (rows, columns)."""
+        return (self.rows.stop - self.rows.start, self.cols.stop - self.cols.start)
+
+    def dense(self, values: np.ndarray) -> np.ndarray:
+        """One of the per-pixel fields laid out over the region (zero where there is no ink)."""
+        out = np.zeros(self.shape, np.float32)
+        out.ravel()[self.at] = values
+        return out
+
+    def pixels(self, width: int) -> np.ndarray:
+        """The inked pixels' flat indices in a view ``width`` pixels wide."""
+        w = self.cols.stop - self.cols.start
+        r, c = np.divmod(self.at, max(w, 1))
+        return (r + self.rows.start) * width + (c + self.cols.start)
 
 
 def print_region(view: View, box_in: tuple[float, float, float, float]
@@ -93,117 +132,168 @@ def rasterize_region(art: PrintArt, view: View, box_in: tuple[float, float, floa
     return rasterize_artwork(art.artwork, art.colorway, w_px, h_px, vb)
 
 
-def _region(u: np.ndarray, v: np.ndarray, alpha: np.ndarray,
-            box_in: tuple[float, float, float, float]) -> tuple[slice, slice]:
-    """Rows and columns of a view whose cloth shows the print box (plus margin)."""
+@dataclass(frozen=True, eq=False)
+class Zone:
+    """The cloth of a view that can show the print (the print box plus a margin): everything a
+    print layer reads of the scene, the same for every plate."""
+
+    rows: slice  # of the view
+    cols: slice
+    alpha: np.ndarray  # float16, the cloth's coverage
+    log_shade: np.ndarray  # float16
+    knit: np.ndarray  # float16
+    knit_mean: float
+    fibres: np.ndarray  # float16, where fibre tips break the ink
+    raster: tuple[float, float, int, int, float]  # x0, y0 (inches), width, height, ppi
+    source: np.ndarray  # int32, the raster pixel up and left of each pixel's pattern point
+    frac: np.ndarray  # uint8 (2, h, w), how far past it (rows, columns), in 256ths
+
+
+@once(maxsize=8, key=lambda sc, box_in: (sc.view, sc.seed_text, box_in))
+def zone(sc: Scene, box_in: tuple[float, float, float, float]) -> Zone:
+    """The print zone of a scene (see :class:`Zone`); once per view."""
     bx, by, bw, bh = box_in
     m = PRINT_MARGIN_IN
-    hit = (alpha > 0) & (u >= bx - m) & (u <= bx + bw + m) & (v >= by - m) & (v <= by + bh + m)
-    rows = np.flatnonzero(hit.any(axis=1))
-    cols = np.flatnonzero(hit.any(axis=0))
+    br, bc = _print_box_at(sc, (bx - m, by - m, bx + bw + m, by + bh + m))
+    sr, sc_ = sc.box_at
+    at = (slice(sr.start + br.start, sr.start + br.stop), slice(sc_.start + bc.start,
+                                                               sc_.start + bc.stop))
+    u, v = store.read(sc.stored["u"], *at), store.read(sc.stored["v"], *at)
+    knit = store.read(sc.stored["knit"], *at)
+    view = sc.view
+    # The art in pattern inches, over what this region shows of the print box, drawn a little
+    # finer than the view (cloth foreshortened by a fold packs more art into a pixel).
+    ppi = view.ppi * (1.15 if view.ppi < 120 else 1.5)
+    if u.size:
+        x0 = max(float(u.min()), bx - m)
+        y0 = max(float(v.min()), by - m)
+        x1 = min(float(u.max()), bx + bw + m)
+        y1 = min(float(v.max()), by + bh + m)
+    else:
+        x0 = y0 = x1 = y1 = 0.0
+    size = (max(1, round((x1 - x0) * ppi)), max(1, round((y1 - y0) * ppi)))
+    shape = (br.stop - br.start, bc.stop - bc.start)
+    fibres = fabric.heather_weight(shape, view.ppi, 0.12,
+                                   fabric.rng(sc.seed_text, f"fibres-{view.name}"))
+    vr = slice(br.start + sc.rows.start, br.stop + sc.rows.start)
+    vc = slice(bc.start + sc.cols.start, bc.stop + sc.cols.start)
+    # Every pixel takes the art at the pattern point its cloth shows (u, v at pixel centres;
+    # the raster's pixel centres sit half a pixel in); bilinear weights in 256ths.
+    source, frac = sampling.sample_grid(size, (v - y0) * ppi - 0.5, (u - x0) * ppi - 0.5)
+    return Zone(vr, vc, store.read(sc.stored["alpha"], *at).astype(np.float16),
+                store.read(sc.stored["log_shade"], *at), knit,
+                float(np.mean(knit, dtype=np.float64)) if knit.size else 1.0,
+                fibres.astype(np.float16), (x0, y0, size[0], size[1], ppi), source, frac)
+
+
+def _print_box_at(sc: Scene, bounds: tuple[float, float, float, float]
+                  ) -> tuple[slice, slice]:
+    """Rows and columns of a scene's cloth box whose cloth shows pattern points inside
+    ``bounds`` (x0, y0, x1, y1).  Found on every eighth pixel first and refined around that
+    (the cloth showing the print is one piece), so the stored fields far from it are never
+    read."""
+    x0, y0, x1, y1 = bounds
+
+    br, bc = sc.box_at
+
+    def hit(rows: slice, cols: slice, step: int = 1) -> np.ndarray:
+        r0, r1, _ = rows.indices(br.stop - br.start)
+        c0, c1, _ = cols.indices(bc.stop - bc.start)
+        at = (slice(br.start + r0, br.start + r1), slice(bc.start + c0, bc.start + c1))
+        u, v, a = (store.read(sc.stored[name], *at, step) for name in ("u", "v", "alpha"))
+        return (a > 0) & (u >= x0) & (u <= x1) & (v >= y0) & (v <= y1)
+
+    h, w = sc.alpha.shape
+    step = 8
+    coarse = hit(slice(None), slice(None), step)
+    rows, cols = np.flatnonzero(coarse.any(axis=1)), np.flatnonzero(coarse.any(axis=0))
+    if rows.size:
+        r0, r1 = max(0, (int(rows[0]) - 1) * step), min(h, (int(rows[-1]) + 1) * step + 1)
+        c0, c1 = max(0, (int(cols[0]) - 1) * step), min(w, (int(cols[-1]) + 1) * step + 1)
+    else:  # smaller than the coarse grid: look everywhere
+        r0, r1, c0, c1 = 0, h, 0, w
+    fine = hit(slice(r0, r1), slice(c0, c1))
+    rows, cols = np.flatnonzero(fine.any(axis=1)), np.flatnonzero(fine.any(axis=0))
     if rows.size == 0:
         return slice(0, 0), slice(0, 0)
-    return slice(int(rows[0]), int(rows[-1]) + 1), slice(int(cols[0]), int(cols[-1]) + 1)
+    return (slice(r0 + int(rows[0]), r0 + int(rows[-1]) + 1),
+            slice(c0 + int(cols[0]), c0 + int(cols[-1]) + 1))
 
 
-def pull(src: np.ndarray, rows_f: np.ndarray, cols_f: np.ndarray) -> np.ndarray:
-    """Sample straight-alpha RGBA ``src`` (uint8) at fractional pixel positions (row, column;
-    pixel centres at integers), bilinearly on premultiplied colour.  Returns straight RGBA
-    0..1 (float32) of the positions' shape; positions past the edge take the edge pixel."""
-    h, w = src.shape[:2]
-    prem = src.astype(np.float32) / 255.0
-    prem[..., :3] *= prem[..., 3:4]
-    flat = prem.reshape(-1, 4)
-    r = np.clip(rows_f, 0.0, h - 1.0)
-    c = np.clip(cols_f, 0.0, w - 1.0)
-    r0 = np.minimum(r.astype(np.int64), max(h - 2, 0))
-    c0 = np.minimum(c.astype(np.int64), max(w - 2, 0))
-    fr = (r - r0).astype(np.float32)[..., None]
-    fc = (c - c0).astype(np.float32)[..., None]
-    i = r0 * w + c0
-    dr = w if h > 1 else 0
-    dc = 1 if w > 1 else 0
-    out = ((flat[i] * (1 - fc) + flat[i + dc] * fc) * (1 - fr)
-           + (flat[i + dr] * (1 - fc) + flat[i + dr + dc] * fc) * fr)
-    a = out[..., 3:4]
-    out[..., :3] = np.where(a > 1e-6, out[..., :3] / np.maximum(a, 1e-6), 0.0)
-    return out
-
-
-@once(maxsize=8)
-def _fibres(view: View, seed_text: str, shape: tuple[int, int]) -> np.ndarray:
-    """Where fibre tips break the ink, for a print region of a view (the same for every plate)."""
-    return fabric.heather_weight(shape, view.ppi, 0.12, fabric.rng(seed_text, f"fibres-{view.name}"))
+def _empty(rows: slice, cols: slice) -> PrintLayer:
+    z = np.zeros(0, np.float32)
+    return PrintLayer(rows, cols, np.zeros(0, np.int32), np.zeros((0, 3), np.float32), z, z, z,
+                      z, 1.0)
 
 
 def print_layer(art: PrintArt, sc: Scene, box_in: tuple[float, float, float, float]
                 ) -> PrintLayer:
     """The colourway's plate carried onto the cloth of a scene."""
-    from scipy.ndimage import gaussian_filter
 
-    surf = sc.surface
-    view = surf.view
-    rows, cols = _region(surf.u, surf.v, surf.alpha, box_in)
-    u, v = surf.u[rows, cols], surf.v[rows, cols]
-    shape = u.shape
-    if u.size == 0:
-        z = np.zeros(shape, np.float32)
-        return PrintLayer(rows, cols, np.zeros((*shape, 3), np.float32), z, z, z, z)
-    # The art in pattern inches, over what this region shows of the print box, drawn a little
-    # finer than the view (cloth foreshortened by a fold packs more art into a pixel).
-    ppi = view.ppi * (1.15 if view.ppi < 120 else 1.5)
-    bx, by, bw, bh = box_in
-    x0 = max(float(u.min()), bx - PRINT_MARGIN_IN)
-    y0 = max(float(v.min()), by - PRINT_MARGIN_IN)
-    x1 = min(float(u.max()), bx + bw + PRINT_MARGIN_IN)
-    y1 = min(float(v.max()), by + bh + PRINT_MARGIN_IN)
-    w_px, h_px = max(1, round((x1 - x0) * ppi)), max(1, round((y1 - y0) * ppi))
+    zn = zone(sc, box_in)
+    view = sc.view
+    shape = zn.alpha.shape
+    if zn.alpha.size == 0:
+        return _empty(zn.rows, zn.cols)
+    x0, y0, w_px, h_px, ppi = zn.raster
+    bx, by, _, _ = box_in
     from teeprint.raster import rasterize_artwork
 
     k = 72.0
     src = rasterize_artwork(art.artwork, art.colorway, w_px, h_px,
                             ((x0 - bx) * k, (y0 - by) * k, w_px / ppi * k, h_px / ppi * k))
-    # Every pixel takes the art at the pattern point its cloth shows (u, v at pixel centres;
-    # the raster's pixel centres sit half a pixel in).
-    out = pull(src, (v - y0) * ppi - 0.5, (u - x0) * ppi - 0.5)
-    rgb, alpha = out[..., :3], out[..., 3] * surf.alpha[rows, cols]
+    live, rgba = sampling.pull(src, zn.source, zn.frac)
+    del src
+    if live.size == 0:
+        return _empty(zn.rows, zn.cols)
+    a_live = rgba[:, 3] * np.asarray(zn.alpha).ravel()[live]
+    alpha = np.zeros(shape, np.float32)
+    alpha.ravel()[live] = a_live
     # The cloth's light, normalised to mean 1 where there is ink (linear light, so the sRGB
     # multiplier is its 1/2.4 power, close enough for a factor near 1).
-    log_s = surf.log_shade[rows, cols]
-    inked = alpha > 0.5
-    mean = float(log_s[inked].mean()) if inked.any() else 0.0
-    shade = np.exp((log_s - mean) / 2.4).astype(np.float32)
-    fibres = _fibres(view, sc.seed_text, shape)
+    log_live = np.asarray(zn.log_shade).ravel()[live]
+    inked = a_live > 0.5
+    mean = float(log_live[inked].mean()) if inked.any() else 0.0
     bleed_px = INK_BLEED_IN * view.ppi
     if bleed_px > 0.3:
-        alpha = gaussian_filter(alpha, bleed_px)
-        ragged = 4.0 * alpha * (1.0 - alpha)
-        alpha = np.clip(alpha + 0.25 * ragged * (fibres - 0.4), 0.0, 1.0)
-    # The film's edges (of the ink laid down, before the knit's grooves break it): the slope
-    # of its (slightly softened) thickness under the key light.
-    film = gaussian_filter(alpha, max(0.5, LIFT_EDGE_IN * view.ppi))
-    gy, gx = np.gradient(film)
-    lift = (-(gx * LIGHT[0] + gy * LIGHT[1]) * LIFT_CONTRAST
-            * max(1.0, LIFT_EDGE_IN * view.ppi)).astype(np.float32)
-    knit = surf.knit[rows, cols]
-    alpha = alpha * np.clip(1.0 - INK_GROOVE * (1.0 - knit / float(knit.mean())), 0.0, 1.0)
-    return PrintLayer(rows, cols, rgb.astype(np.float32), alpha.astype(np.float32), shade,
-                      fibres, lift)
+        alpha = sampling.blur(alpha, bleed_px)
+    at = np.flatnonzero(alpha).astype(np.int32)
+    fibres = zn.fibres.ravel()[at].astype(np.float32)
+    a = alpha.ravel()[at]
+    if bleed_px > 0.3:
+        ragged = 4.0 * a * (1.0 - a)
+        a = np.clip(a + 0.25 * ragged * (fibres - 0.4), 0.0, 1.0)
+        alpha.ravel()[at] = a
+    film = a
+    knit = np.asarray(zn.knit).ravel()[at]
+    a = a * np.clip(1.0 - INK_GROOVE * (1.0 - knit / zn.knit_mean), 0.0, 1.0)
+    shade = np.exp((np.asarray(zn.log_shade).ravel()[at] - mean) / 2.4).astype(np.float32)
+    # The art's colour where the pull found ink; the bleed's fringe beyond it has none.
+    pos = np.minimum(np.searchsorted(live, at), live.size - 1)
+    rgb = np.where((live[pos] == at)[:, None], rgba[pos, :3], 0.0).astype(np.float32)
+    keep = a > 0
+    if not keep.all():  # (the knit's grooves never take all the ink: rarely taken)
+        at, rgb, a, shade, fibres, film = (at[keep], rgb[keep], a[keep], shade[keep],
+                                           fibres[keep], film[keep])
+    return PrintLayer(zn.rows, zn.cols, at, rgb, a.astype(np.float32), shade, fibres,
+                      film.astype(np.float32), LIFT_EDGE_IN * view.ppi)
 
 
 def crop(layer: PrintLayer, rows: slice, cols: slice) -> PrintLayer:
-    """The part of a print layer inside a window of its view (rows, columns)."""
-    r0, r1 = max(rows.start, layer.rows.start), min(rows.stop, layer.rows.stop)
-    c0, c1 = max(cols.start, layer.cols.start), min(cols.stop, layer.cols.stop)
-    r1, c1 = max(r1, r0), max(c1, c0)
-    lr = slice(r0 - layer.rows.start, r1 - layer.rows.start)
-    lc = slice(c0 - layer.cols.start, c1 - layer.cols.start)
-    return PrintLayer(slice(r0, r1), slice(c0, c1), layer.rgb[lr, lc], layer.alpha[lr, lc],
-                      layer.shade[lr, lc], layer.fibres[lr, lc], layer.lift[lr, lc])
+    """The part of a print layer inside a window of its view (rows, columns); the region
+    stays the layer's."""
+    w = layer.cols.stop - layer.cols.start
+    r, c = np.divmod(layer.at, max(w, 1))
+    r, c = r + layer.rows.start, c + layer.cols.start
+    keep = (r >= rows.start) & (r < rows.stop) & (c >= cols.start) & (c < cols.stop)
+    return PrintLayer(layer.rows, layer.cols, layer.at[keep], layer.rgb[keep],
+                      layer.alpha[keep], layer.shade[keep], layer.fibres[keep],
+                      layer.film[keep], layer.film_px, (layer, np.flatnonzero(keep)))
 
 
 def apply_print(image: np.ndarray, layer: PrintLayer, garment_hex: str) -> np.ndarray:
-    """Lay the print onto a painted scene (in place); return the ink coverage of the region.
+    """Lay the print onto a painted scene (a whole view, contiguous; in place); return the ink
+    coverage at the layer's pixels (``layer.at``).
 
     The ink is mixed with a few per cent of the ground (DTG lets a little of the garment
     through); on a dark garment it is broken by a sparse fleck of fibres and its film's edges
@@ -215,15 +305,15 @@ def apply_print(image: np.ndarray, layer: PrintLayer, garment_hex: str) -> np.nd
     alpha = layer.alpha
     if dark:
         alpha = alpha * (1.0 - FIBRILLATION_DARK * layer.fibres)
-    inked = alpha > 0  # line art covers a fraction of its box: mix only where there is ink
-    if not inked.any():
+    if layer.at.size == 0:
         return alpha
-    region = image[layer.rows, layer.cols, :3]
-    shade = layer.shade[inked]
+    shade = layer.shade
     if dark:
-        shade = shade * (1.0 + layer.lift[inked])
-    ink = (layer.rgb[inked] * (1 - mix) + ground * mix) * shade[:, None]
-    base = region[inked].astype(np.float32) / 255.0
-    out = base + (np.clip(ink, 0.0, 1.0) - base) * alpha[inked][:, None]
-    region[inked] = np.clip(np.rint(out * 255.0), 0, 255).astype(np.uint8)
+        shade = shade * (1.0 + layer.lift)
+    ink = (layer.rgb * (1 - mix) + ground * mix) * shade[:, None]
+    flat = image.reshape(-1, image.shape[2])
+    pix = layer.pixels(image.shape[1])
+    base = flat[pix, :3].astype(np.float32) / 255.0
+    out = base + (np.clip(ink, 0.0, 1.0) - base) * alpha[:, None]
+    flat[pix, :3] = np.clip(np.rint(out * 255.0), 0, 255).astype(np.uint8)
     return alpha

@@ -1,17 +1,22 @@
 """Lit views kept on disk: a view's lit cloth and its ground depend on no plate, so a process
-reads them back instead of building them (seconds per view) when one was built before.
+maps them back instead of building them (seconds per view) when one was built before.
 
-Entries live under the user cache (:func:`teeprint.mockup.cloth.cache_dir`) in ``scene/``,
-keyed by the view, the garment seed and a fingerprint of the mockup package's source (any code
-change builds afresh).  The cloth's arrays are stored cropped to the cloth's bounding box and
-the ground whole, uncompressed (reading is then a copy, about 20-70 MB a view).  A damaged or
-unreadable entry is built again; a read-only cache only costs the build.
+An entry is a folder under the user cache (:func:`teeprint.mockup.cloth.cache_dir`) in
+``scene/``, keyed by the view, the garment seed and a fingerprint of the mockup package's source
+(any code change builds afresh).  It holds one ``.npy`` file per field: the cloth's fields
+cropped to the cloth's bounding box, its shading levels, and the ground whole.  They are opened
+memory-mapped and read-only, so a process pages in only what it touches (a close-up reads the
+rows of its window) and the worker processes of a batch share one copy in the page cache.  A
+damaged or unreadable entry is built again; a read-only cache only costs the build (the fields
+are then held in memory).
 """
 
 from __future__ import annotations
 
 import hashlib
 import os
+import shutil
+import threading
 from dataclasses import astuple
 from functools import lru_cache
 from pathlib import Path
@@ -19,14 +24,19 @@ from pathlib import Path
 import numpy as np
 
 from teeprint.mockup import cloth
+from teeprint.mockup.colour import shade_index
 from teeprint.mockup.light import Surface
-from teeprint.mockup.relief import View, light_falloff
+from teeprint.mockup.relief import View
 
-#: Bump when the stored layout changes.
-STORE_VERSION = 1
-_FIELDS = ("alpha", "log_shade", "u", "v", "height_in", "knit")
+#: Bump when the stored layout changes (2: a folder of memory-mappable ``.npy`` files with
+#: the shading levels, instead of one ``.npz``).
+STORE_VERSION = 2
+FIELDS = ("alpha", "log_shade", "u", "v", "height_in", "knit")
+#: Fields kept at half precision: the shading and the knit near 1 (steps of 1/1000, far
+#: below a level of the 8-bit image), read over the print only.
+HALF = {"log_shade": np.float16, "knit": np.float16}
 #: What a stored field is outside the cloth's box.
-_FILL = {"alpha": 0.0, "log_shade": 0.0, "u": -1e3, "v": -1e3, "height_in": 0.0, "knit": 1.0}
+FILL = {"alpha": 0.0, "log_shade": 0.0, "u": -1e3, "v": -1e3, "height_in": 0.0, "knit": 1.0}
 
 
 @lru_cache(maxsize=1)
@@ -40,9 +50,9 @@ def code_fingerprint() -> str:
 
 
 def path_for(view: View, seed_text: str) -> Path:
-    """Where a view's entry lives."""
+    """Where a view's entry (a folder) lives."""
     key = hashlib.sha256(repr((astuple(view), seed_text, code_fingerprint())).encode())
-    return cloth.cache_dir() / "scene" / f"{view.name}-{key.hexdigest()[:24]}.npz"
+    return cloth.cache_dir() / "scene" / f"{view.name}-{key.hexdigest()[:24]}"
 
 
 def _box(alpha: np.ndarray) -> tuple[int, int, int, int]:
@@ -53,43 +63,98 @@ def _box(alpha: np.ndarray) -> tuple[int, int, int, int]:
     return (int(rows[0]), int(rows[-1]) + 1, int(cols[0]), int(cols[-1]) + 1)
 
 
-def save(view: View, seed_text: str, surf: Surface, ground: np.ndarray) -> None:
-    """Store a lit view (write a temporary file, then rename it into place)."""
-    path = path_for(view, seed_text)
+def entry(surf: Surface, ground: np.ndarray) -> dict[str, np.ndarray]:
+    """What is stored of a lit view: the cloth's box (r0, r1, c0, c1), its fields inside the
+    box, its shading levels (``index``) and the ground."""
     r0, r1, c0, c1 = _box(surf.alpha > 0)
-    arrays = {name: np.ascontiguousarray(getattr(surf, name)[r0:r1, c0:c1])
-              for name in _FIELDS}
+    arrays = {name: np.ascontiguousarray(getattr(surf, name)[r0:r1, c0:c1], HALF.get(name,
+                                                                                   np.float32))
+              for name in FIELDS}
+    arrays["index"] = shade_index(surf.log_shade[r0:r1, c0:c1])
+    arrays["box"] = np.array([r0, r1, c0, c1], np.int64)
+    arrays["ground"] = np.ascontiguousarray(ground, np.uint8)
+    return arrays
+
+
+def save(view: View, seed_text: str, arrays: dict[str, np.ndarray]) -> bool:
+    """Store a lit view: the files go into a temporary folder renamed into place, so a reader
+    sees a whole entry or none.  An entry already there (damaged, or stored meanwhile by
+    another process) is moved aside first, never written over: a process that maps its
+    files keeps reading them.  False when the cache cannot be written."""
+    path = path_for(view, seed_text)
+    me = f"{os.getpid()}.{threading.get_ident()}"
+    tmp = path.with_name(f".{path.name}.{me}.tmp")
+    old = path.with_name(f".{path.name}.{me}.old")
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-        with open(tmp, "wb") as fh:
-            np.savez(fh, allow_pickle=False, box=np.array([r0, r1, c0, c1]), ground=ground,
-                     **arrays)
+        shutil.rmtree(tmp, ignore_errors=True)
+        tmp.mkdir()
+        for name, a in arrays.items():
+            np.save(tmp / f"{name}.npy", a, allow_pickle=False)
+        if path.exists():
+            os.replace(path, old)
         os.replace(tmp, path)
-    except OSError:
-        pass
+    except OSError:  # a read-only cache
+        shutil.rmtree(tmp, ignore_errors=True)
+        return False
+    finally:
+        shutil.rmtree(old, ignore_errors=True)
+    return True
 
 
-def load(view: View, seed_text: str) -> tuple[Surface, np.ndarray] | None:
-    """A stored lit view, or None when there is none (or it cannot be read)."""
+def load(view: View, seed_text: str) -> dict[str, np.ndarray] | None:
+    """A stored lit view as read-only memory maps, or None when there is none (or it cannot
+    be read, or its shapes do not fit the view)."""
     path = path_for(view, seed_text)
     shape = (view.height_px, view.width_px)
     try:
-        with np.load(path, allow_pickle=False) as z:
-            r0, r1, c0, c1 = (int(v) for v in z["box"])
-            ground = z["ground"]
-            parts = {name: z[name] for name in _FIELDS}
-    except (OSError, ValueError, KeyError):
+        out = {name: np.load(path / f"{name}.npy", mmap_mode="r", allow_pickle=False)
+               for name in (*FIELDS, "index", "ground")}
+        box = np.load(path / "box.npy", allow_pickle=False)
+    except (OSError, ValueError):
         return None
-    if ground.shape != (*shape, 4) or not (0 <= r0 <= r1 <= shape[0] and 0 <= c0 <= c1 <= shape[1]):
+    if box.shape != (4,):
         return None
+    r0, r1, c0, c1 = (int(v) for v in box)
+    if out["ground"].shape != (*shape, 4) or not (0 <= r0 <= r1 <= shape[0]
+                                                  and 0 <= c0 <= c1 <= shape[1]):
+        return None
+    if any(out[name].shape != (r1 - r0, c1 - c0) for name in (*FIELDS, "index")):
+        return None
+    out["box"] = box
+    return out
+
+
+def read(a: np.ndarray, rows: slice, cols: slice, step: int = 1) -> np.ndarray:
+    """A copy of ``a[rows, cols]`` (every ``step``-th row and column) of a stored field.  A
+    mapped field is read from its file, not through the map, so what is read once (the
+    pattern coordinates a view's print geometry comes from) is not kept in the process."""
+    h, w = a.shape[:2]
+    r0, r1, _ = rows.indices(h)
+    c0, c1, _ = cols.indices(w)
+    if not isinstance(a, np.memmap) or not a.filename or r1 <= r0 or c1 <= c0:
+        return np.array(a[r0:r1:step, c0:c1:step])
+    row_bytes = w * a.itemsize * (a.shape[2] if a.ndim == 3 else 1)
+    out = []
+    with open(a.filename, "rb") as fh:
+        for r in range(r0, r1, step) if step > 1 else [r0]:
+            n = 1 if step > 1 else r1 - r0
+            fh.seek(a.offset + r * row_bytes)
+            band = np.frombuffer(fh.read(n * row_bytes), a.dtype).reshape(n, *a.shape[1:])
+            out.append(band[:, c0:c1:step])
+    return np.ascontiguousarray(np.concatenate(out) if len(out) > 1 else out[0])
+
+
+def surface(view: View, arrays: dict[str, np.ndarray]) -> Surface:
+    """The whole-view :class:`Surface` of a stored entry (tests and tools; views work on the
+    cropped fields)."""
+    from teeprint.mockup.relief import light_falloff
+
+    r0, r1, c0, c1 = (int(v) for v in arrays["box"])
     full = {}
-    for name, part in parts.items():
-        if part.shape != (r1 - r0, c1 - c0):
-            return None
-        a = np.full(shape, _FILL[name], np.float32)
-        a[r0:r1, c0:c1] = part
+    for name in FIELDS:
+        a = np.full((view.height_px, view.width_px), FILL[name], np.float32)
+        a[r0:r1, c0:c1] = arrays[name]
         full[name] = a
-    surf = Surface(view, full["alpha"], full["log_shade"], full["u"], full["v"],
+    return Surface(view, full["alpha"], full["log_shade"], full["u"], full["v"],
                    full["height_in"], light_falloff(view), full["knit"])
-    return surf, ground
