@@ -182,3 +182,24 @@ def test_a_closeup_outside_the_strip_is_lit_for_its_own_window(fresh_cache):
     inside = relief.View("closeup", strip.x0_in + 3 / strip.ppi, strip.y0_in + 5 / strip.ppi,
                          strip.ppi, 256, 256)
     assert views.scene_of(inside).offset == (5, 3)
+
+
+def test_other_versions_entries_are_pruned_a_day_after_their_last_use(fresh_cache):
+    import os
+    import time
+
+    scene = fresh_cache / "scene"
+    stale, recent, legacy = scene / "0123456789abcdef", scene / "fedcba9876543210", scene / "old.npz"
+    for folder in (stale, recent):
+        (folder / "front-x").mkdir(parents=True)
+        (folder / "front-x" / "u.npy").write_bytes(b"x")
+    legacy.write_bytes(b"x")
+    day_ago = time.time() - store.STALE_AFTER_S - 60
+    for path in (stale, legacy):
+        os.utime(path, (day_ago, day_ago))
+    view = relief.folded_view(128)
+    compose.lit_view(view, mockup.GARMENT_SEED)  # stores an entry of this version, and prunes
+    current = store.path_for(view, mockup.GARMENT_SEED)
+    assert current.parent.name == store.code_fingerprint() and current.is_dir()
+    assert not stale.exists() and not legacy.exists()
+    assert recent.exists(), "another version used within the day is kept"

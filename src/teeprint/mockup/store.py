@@ -2,8 +2,9 @@
 maps them back instead of building them (seconds per view) when one was built before.
 
 An entry is a folder under the user cache (:func:`teeprint.mockup.cloth.cache_dir`) in
-``scene/``, keyed by the view, the garment seed and a fingerprint of the mockup package's source
-(any code change builds afresh).  It holds one ``.npy`` file per field: the cloth's fields
+``scene/<code fingerprint>/``, keyed by the view, the garment seed and a fingerprint of the
+mockup package's source (any code change builds afresh; the other versions' folders are pruned
+a day after they were last added to).  It holds one ``.npy`` file per field: the cloth's fields
 cropped to the cloth's bounding box, its shading levels, and the ground whole.  They are opened
 memory-mapped and read-only, so a process pages in only what it touches (a close-up reads the
 rows of its window) and the worker processes of a batch share one copy in the page cache.  A
@@ -50,9 +51,45 @@ def code_fingerprint() -> str:
 
 
 def path_for(view: View, seed_text: str) -> Path:
-    """Where a view's entry (a folder) lives."""
+    """Where a view's entry (a folder) lives: under a folder of its code fingerprint, so the
+    entries of other versions can be told apart and pruned (:func:`prune`)."""
     key = hashlib.sha256(repr((astuple(view), seed_text, code_fingerprint())).encode())
-    return cloth.cache_dir() / "scene" / f"{view.name}-{key.hexdigest()[:24]}"
+    return cloth.cache_dir() / "scene" / code_fingerprint() / f"{view.name}-{key.hexdigest()[:24]}"
+
+
+#: Entries of another code version are removed once nothing has been added to them for this
+#: long (a day: two versions used side by side, as in two checkouts, keep their entries).
+STALE_AFTER_S = 24 * 3600
+
+
+def prune(now: float | None = None) -> list[Path]:
+    """Remove what other versions of the code stored under ``scene/`` and have not added to
+    for :data:`STALE_AFTER_S` (each version's entries are 400 MB and none is ever read again
+    by this one).  A process still mapping such files keeps reading them (Linux frees them
+    when it lets go).  Returns what was removed; errors are ignored (a cache is disposable)."""
+    import time
+
+    root = cloth.cache_dir() / "scene"
+    now = time.time() if now is None else now
+    removed: list[Path] = []
+    try:
+        children = list(root.iterdir())
+    except OSError:
+        return removed
+    for child in children:
+        if child.name == code_fingerprint() or child.name.startswith("."):
+            continue
+        try:
+            if now - child.stat().st_mtime < STALE_AFTER_S:
+                continue
+            if child.is_dir():
+                shutil.rmtree(child)
+            else:
+                child.unlink()
+        except OSError:
+            continue
+        removed.append(child)
+    return removed
 
 
 def _box(alpha: np.ndarray) -> tuple[int, int, int, int]:
@@ -99,6 +136,7 @@ def save(view: View, seed_text: str, arrays: dict[str, np.ndarray]) -> bool:
         return False
     finally:
         shutil.rmtree(old, ignore_errors=True)
+    prune()
     return True
 
 
