@@ -4,12 +4,16 @@ data), the spine plus separations, films and preflight, the same on one thread (
 stages side by side gains), and every default output.
 
 Run: ``python benchmarks/bench_separations.py [--repeat N]``.  Prints a table and writes
-``benchmarks/results/separations.json``.  ``--underbase`` instead measures the underbase of five
-plates in the black colourway (double-descent relu grokking superposition attention-qkv): the spot
-PDF's time (cold, the underbase computed afresh), its size, the underbase film's size, and the
-coverage (the share of the inked area with white under it); ``--tag NAME`` names its result file
-``benchmarks/results/underbase-NAME.json`` so two versions of the code can be compared.  Each in-process figure is the median of N cold runs
-(the raster cache is cleared, so the PDF time includes rasterising the underbase and the film
+``benchmarks/results/separations.json``.  ``--underbase`` instead measures the underbase of
+plates in the black colourway: the CPU time of the underbase's geometry (``build_underbase``, median and minimum of N runs) and of
+its film (the two 300 dpi masks, and their peak memory by tracemalloc), the spot PDF's CPU time
+(cold, the underbase computed afresh), its size, the underbase film's size, and the coverage (the
+share of the inked area with white under it), between two readings of the machine gauge
+(``machine.py``); ``--plates`` picks the plates (default: five plates and the three whose
+separations were slowest); ``--tag NAME`` names its result file
+``benchmarks/results/underbase-NAME.json`` so two versions of the code can be compared (run the
+older one with its ``src`` first on ``PYTHONPATH``).  Each in-process figure is the median of N
+cold runs (the raster cache is cleared, so the PDF time includes rasterising the underbase and the film
 time includes rasterising every plate) as wall clock and as CPU time: on a shared machine the
 CPU time is the steadier number.  The whole render is a subprocess, as a user runs it; each
 render figure has its median, minimum and maximum.  A machine gauge (a pure-Python loop and
@@ -66,49 +70,95 @@ def machine_gauge() -> tuple[float, float]:
     return python_s, 10 * 2 * a.nbytes / (time.perf_counter() - t0) / 1e9
 
 
-UNDERBASE_PLATES = ("double-descent", "relu", "grokking", "superposition", "attention-qkv")
+UNDERBASE_PLATES = ("double-descent", "relu", "grokking", "superposition", "attention-qkv",
+                    "novelty-search", "class-imbalance", "bias-amplification")
 
 
-def underbase_bench(repeat: int, tag: str) -> None:
-    """Per plate: PDF time and size, underbase film size, coverage of the inked area."""
+def _underbase_film(layers: object, shapes: tuple, w: int, h: int, k: float,
+                    offset: tuple[float, float]) -> object:
+    """The underbase film's masks, as this version of the code rasterises them (older
+    versions painted both masks with every path)."""
+    own = getattr(layers, "underbase_raster", None)
+    if own is not None:
+        return own(shapes, w, h, k, offset)
+    return layers._density(*layers.rasterize_shapes(shapes, w, h, k, offset))  # type: ignore[attr-defined]
+
+
+def underbase_bench(repeat: int, tag: str, plates: list[str]) -> None:
+    """Per plate: the underbase's CPU time (the geometry, and its film rasterised), the
+    film's peak memory, the PDF time and size, the film's size, and the coverage."""
+    import tracemalloc
+
     import numpy as np
+    from machine import gauge
 
     import teeprint.separate.layers as layers
+    import teeprint.separate.underbase as underbase
     from teeprint import pipeline
     from teeprint.catalog import Catalog
     from teeprint.separate import film_stage, separation_pdf_stage
+    from teeprint.separate.plates import Page
 
     cat = Catalog.load(ROOT / "shop.toml")
     cw = cat.colorway("black")
     opts = {"catalog": cat}
+    before = gauge()
+    print(f"machine before: {before}")
     rows: dict[str, dict[str, float]] = {}
-    for slug in UNDERBASE_PLATES:
+    for slug in plates:
         plate = pipeline.draw_plate(cat, cat.specimen(slug))
-        wall, cpu = timed(lambda plate=plate: separation_pdf_stage(plate, cw, opts), repeat,
-                          layers.clear_caches)
+        art = plate.artwork
+        cpu = []
+        for _ in range(repeat):
+            c0 = time.process_time()
+            ub = underbase.build_underbase(art, cw)
+            cpu.append(time.process_time() - c0)
+        assert ub is not None
+        page = Page(art.width_pt, art.height_pt)
+        k = 300 / 72
+        size = (round(page.width_pt * k), round(page.height_pt * k))
+        film_cpu = []
+        for _ in range(repeat):
+            c0 = time.process_time()
+            _underbase_film(layers, ub.shapes, *size, k, (page.slug_pt, page.slug_pt))
+            film_cpu.append(time.process_time() - c0)
+        tracemalloc.start()
+        _underbase_film(layers, ub.shapes, *size, k, (page.slug_pt, page.slug_pt))
+        film_peak = tracemalloc.get_traced_memory()[1]
+        tracemalloc.stop()
+        wall, pdf_cpu = timed(lambda plate=plate: separation_pdf_stage(plate, cw, opts), 1,
+                              layers.clear_caches)
         layers.clear_caches()
         pdf = separation_pdf_stage(plate, cw, opts)[0]
         films = film_stage(plate, cw, opts)
-        lay = layers.layers(plate.artwork, cw, 300)
+        lay = layers.layers(art, cw, 300)
         inked = np.zeros(lay.plates[0].cover.shape, bool)
         for r in lay.plates[1:]:
             if r.plate.underbased:
                 inked |= r.inked()
         under = lay.plates[0].cover
-        rows[slug] = {"pdf_s": wall, "pdf_cpu_s": cpu, "pdf_bytes": len(pdf.data),
+        layers.clear_caches()
+        rows[slug] = {"underbase_cpu_s": statistics.median(cpu),
+                      "underbase_cpu_min_s": min(cpu),
+                      "film_cpu_s": statistics.median(film_cpu),
+                      "film_peak_mib": film_peak / 2**20,
+                      "pdf_s": wall, "pdf_cpu_s": pdf_cpu, "pdf_bytes": len(pdf.data),
                       "underbase_film_bytes": len(films[0].data),
                       "coverage_pct": 100.0 * float((under & inked).sum()) / float(inked.sum()),
                       "underbase_outside_ink_px": int((under & ~inked).sum())}
-    print(f"{'plate':<16} {'pdf s':>7} {'cpu s':>7} {'pdf kB':>8} {'film kB':>8} {'cover %':>8}"
-          f" {'outside px':>10}")
-    for slug, r in rows.items():
-        print(f"{slug:<16} {r['pdf_s']:7.2f} {r['pdf_cpu_s']:7.2f} {r['pdf_bytes'] / 1e3:8.0f}"
-              f" {r['underbase_film_bytes'] / 1e3:8.0f} {r['coverage_pct']:8.1f}"
-              f" {r['underbase_outside_ink_px']:10d}")
+        r = rows[slug]
+        print(f"{slug:<20} underbase {r['underbase_cpu_s']:6.2f} s (min {r['underbase_cpu_min_s']:.2f})"
+              f"  film {r['film_cpu_s']:5.2f} s {r['film_peak_mib']:4.0f} MiB"
+              f"  pdf {r['pdf_cpu_s']:6.2f} s {r['pdf_bytes'] / 1e3:6.0f} kB"
+              f"  cover {r['coverage_pct']:5.1f} %  outside {r['underbase_outside_ink_px']} px",
+              flush=True)
+    after = gauge()
+    print(f"machine after: {after}")
     out = ROOT / "benchmarks" / "results"
     out.mkdir(parents=True, exist_ok=True)
     (out / f"underbase-{tag}.json").write_text(json.dumps(
-        {slug: {k: round(v, 4) for k, v in r.items()} for slug, r in rows.items()},
+        {"machine_before": before, "machine_after": after,
+         "plates": {slug: {k: round(v, 4) for k, v in r.items()} for slug, r in rows.items()}},
         indent=1, sort_keys=True) + "\n")
 
 
@@ -118,9 +168,11 @@ def main() -> None:
     parser.add_argument("--underbase", action="store_true",
                         help="measure the underbase of five plates instead")
     parser.add_argument("--tag", default="current", help="result file suffix for --underbase")
+    parser.add_argument("--plates", nargs="*", default=list(UNDERBASE_PLATES),
+                        help="plates for --underbase")
     args = parser.parse_args()
     if args.underbase:
-        underbase_bench(args.repeat, args.tag)
+        underbase_bench(args.repeat, args.tag, args.plates)
         return
 
     import teeprint.separate.layers as layers

@@ -12,7 +12,7 @@ from hypothesis import assume, example, given, settings
 from hypothesis import strategies as st
 
 from teeprint.artwork import Artwork, PathBuilder, Shape, fill, stroke
-from teeprint.separate import film_stage, separation_pdf_stage
+from teeprint.separate import film_stage, regions, separation_pdf_stage
 from teeprint.separate import geometry as geo
 from teeprint.separate import layers as layers_mod
 from teeprint.separate import underbase as ub_mod
@@ -169,7 +169,7 @@ def test_choked_underbase_lies_inside_the_ink(rects, lines, choke):
     shapes += [stroke(PathBuilder().move(*a).line(*b), wd) for a, b, wd in lines]
     inked = geo.union([r for s in shapes for r in geo.shape_region(s)])
     region = ub_mod.choke_region(inked, choke)
-    tol = 2 * geo.FLATNESS_PT
+    tol = 2 * regions.FLATNESS_PT
     fine = min(choke, UNDERBASE_FINE_CHOKE_PT)
     assert geo.total_area_pt2(geo.difference(region, geo.offset(inked, -(fine - tol)))) < 1e-3
     if not lines and all(min(w, h) >= UNDERBASE_WIDE_PT + 0.5 for _, _, w, h in rects):
@@ -200,3 +200,158 @@ def test_underbase_paths_are_deterministic(catalog, dd_plate):
     assert first is not None and again is not None
     assert [s.d for s in first.shapes] == [s.d for s in again.shapes]
     assert first.shapes and all(s.paint == "fill" for s in first.shapes)
+
+
+def _specimen_art() -> Artwork:
+    """Every kind of ink the underbase meets on one artboard: a solid panel, a panel cut
+    into a grid of 120 windows (an island with many holes), hatching of 0.8 pt lines across
+    it, dashed rules (butt and round), a bundle of overlapping stroked loops at a tint, a
+    tinted panel, a 0.5 pt hairline (no white) and a 0.8 pt line (white)."""
+    shapes = [fill(PathBuilder().rect(20, 20, 160, 90))]
+    grid = PathBuilder().rect(200, 20, 250, 180)
+    for i in range(12):
+        for j in range(10):
+            x, y = 206 + 20 * i, 26 + 17 * j
+            grid.move(x, y).line(x, y + 12).line(x + 14, y + 12).line(x + 14, y).close()
+    shapes.append(fill(grid))
+    for i in range(40):
+        shapes.append(stroke(PathBuilder().move(190 + 6 * i, 10).line(150 + 6 * i, 220),
+                             0.8, "accent"))
+    shapes.append(stroke(PathBuilder().move(20, 140).line(180, 150), 1.0, dash_pt=(3.0, 2.0),
+                         cap="butt"))
+    shapes.append(stroke(PathBuilder().move(20, 160).curve(60, 120, 120, 200, 180, 160), 2.0,
+                         "accent", dash_pt=(1.0, 4.0)))
+    loops = PathBuilder()
+    rng = np.random.default_rng(7)
+    for cx, cy in rng.uniform([40, 240], [160, 330], (60, 2)):
+        loops.circle(float(cx), float(cy), float(rng.uniform(3, 12)))
+    shapes.append(stroke(loops, 1.5, tint=0.8))
+    shapes.append(fill(PathBuilder().rect(220, 240, 120, 80), tint=0.5))
+    shapes.append(stroke(PathBuilder().move(360, 240).line(440, 330), 0.5))
+    shapes.append(stroke(PathBuilder().move(360, 330).line(440, 240), 0.8, "accent"))
+    return Artwork(470.0, 350.0, tuple(shapes), "test")
+
+
+def _exact(monkeypatch) -> None:
+    """The slow, exact way: curves and arcs within 0.01 pt, every boolean operation on the
+    whole of both regions (no rings left out by their boxes), every island eroded whole."""
+    monkeypatch.setattr(regions, "FLATNESS_PT", 0.01)
+    monkeypatch.setattr(regions, "MANY_HOLES", 10**9)
+    monkeypatch.setattr(regions.boxes, "meeting_either",
+                        lambda a, b: (np.ones(len(a), bool), np.ones(len(b), bool)))
+
+
+def _film(ub, art: Artwork) -> tuple[np.ndarray, np.ndarray]:
+    from teeprint.separate.plates import SLUG_PT
+
+    w, h = round((art.width_pt + 2 * SLUG_PT) * K), round((art.height_pt + 2 * SLUG_PT) * K)
+    return layers_mod.underbase_raster(ub.shapes, w, h, K, (SLUG_PT, SLUG_PT))
+
+
+def _compare_with_exact(art: Artwork, cw, monkeypatch):
+    """The underbase against the exact one: areas within 0.5 %, and films that differ only
+    along the exact film's edges (within 3 px, 0.7 pt: a sliver of ink as thin as the
+    minimum white may flip beside an edge), by at most 1 % of the white, with the same tints
+    off the edges.  Returns the fast underbase and its film's cover."""
+    from scipy import ndimage
+
+    fast = ub_mod.build_underbase(art, cw)
+    with monkeypatch.context() as m:
+        _exact(m)
+        exact = ub_mod.build_underbase(art, cw)
+    assert fast is not None and exact is not None
+    assert [s.tint for s in fast.shapes] == [s.tint for s in exact.shapes]
+    a_fast, a_exact = geo.total_area_pt2(fast.region), geo.total_area_pt2(exact.region)
+    assert abs(a_fast - a_exact) <= 0.005 * a_exact, (a_fast, a_exact)
+    cover, tint = _film(fast, art)
+    cover_x, tint_x = _film(exact, art)
+    edges = ndimage.maximum_filter(tint_x, 3) != ndimage.minimum_filter(tint_x, 3)
+    near_edge = ndimage.binary_dilation(edges, iterations=3)
+    differ = cover ^ cover_x
+    assert not (differ & ~near_edge).any(), f"{int((differ & ~near_edge).sum())} px off the edges"
+    assert differ.sum() <= 0.01 * cover_x.sum()
+    assert not ((tint != tint_x) & cover & cover_x & ~near_edge).any()
+    return fast, cover
+
+
+def test_underbase_matches_the_exact_computation_on_every_kind_of_ink(catalog, monkeypatch):
+    """Panels, a grid of windows, hatching, dashes, a bundle of loops and tints: the fast
+    underbase is the exact one to within the film's edge pixels, lies inside the ink, and
+    leaves no line of 0.75 pt or more and no wide interior without white (a raster
+    morphology of the ink's own film, with scipy, is the oracle)."""
+    from scipy import ndimage
+
+    cw = catalog.colorway("black")
+    art = _specimen_art()
+    ub, cover = _compare_with_exact(art, cw, monkeypatch)
+    lay = layers_mod.build_layers(art, cw, 300)
+    assert np.array_equal(lay.plates[0].cover, cover)  # the film is these paths
+    inked = np.zeros(cover.shape, bool)
+    for r in lay.plates[1:]:
+        if r.plate.underbased:
+            inked |= r.inked()
+    assert not (cover & ~inked).any(), "underbase outside the ink"
+    # px to the nearest pixel not wholly inked (so that a gap thinner than a pixel, where
+    # crossing loops leave a sliver of shirt, counts as the edge it is)
+    painted, _ = rasterize_shapes(art.shapes, *cover.shape[::-1], K, (36.0, 36.0))
+    depth = ndimage.distance_transform_edt(painted == 255)
+    radius = (UNDERBASE_WIDE_PT - ub_mod.WIDE_TOLERANCE_PT) / 2
+    cores = depth >= radius * K - 1.5  # what may count as wide, to the pixel
+    from_core = ndimage.distance_transform_edt(~cores)
+    # Fine detail well clear of any wide area: a line at least 0.75 pt wide (its centre is
+    # 0.375 pt inside) keeps white along it; wide interiors keep theirs past the full choke,
+    # the 1 pt feature rule and the 6.25 pt2 island rule (2 pt plus the pixels' slack).
+    fine = (depth >= (UNDERBASE_FINE_CHOKE_PT + 0.125) * K + 1.5) & (
+        from_core > (radius + ub_mod.WIDE_MARGIN_PT + 1.0) * K)
+    wide = depth >= (cw.underbase.choke_pt + 2.0) * K + 1.5
+    assert fine.sum() > 5000 and wide.sum() > 50_000
+    missing = (fine | wide) & ~cover
+    assert not missing.any(), f"{int(missing.sum())} px of ink that needs white have none"
+    # Along the centre of the 0.8 pt line (0.3 pt of white, thinner than a film pixel: the
+    # paths are checked), white all the way; under the 0.5 pt hairline, none.
+    def along(x0: float, y0: float, x1: float, y1: float) -> float:
+        centre = geo.shape_region(stroke(PathBuilder().move(x0, y0).line(x1, y1), 0.02,
+                                         cap="butt"))
+        return geo.total_area_pt2(geo.intersection(ub.region, centre)) / geo.total_area_pt2(
+            centre)
+    assert along(368, 321, 432, 249) >= 0.999
+    assert along(368, 249, 392, 276) == 0.0  # short of where the lines cross
+
+
+def test_plate_underbase_matches_the_exact_computation(catalog, dd_plate, monkeypatch):
+    """Double descent (type, curves, tinted lines): the same agreement on a whole plate."""
+    _, cover = _compare_with_exact(dd_plate.artwork, catalog.colorway("black"), monkeypatch)
+    assert cover.sum() > 500_000
+
+
+def _clean_region(rng: np.random.Generator, n: int) -> geo.Region:
+    """A region as Clipper returns one: rectangles merged, with windows cut into them and
+    islands inside some windows, spread so that some meet and some lie apart."""
+    import pyclipper
+
+    def rects(k: int, lo: float, hi: float) -> geo.Region:
+        xy = rng.uniform(0, 300, (k, 2))
+        wh = rng.uniform(lo, hi, (k, 2))
+        return [(np.array([[x, y], [x + w, y], [x + w, y + h], [x, y + h]]) * 1000).round()
+                .astype(np.int64) for (x, y), (w, h) in zip(xy, wh, strict=True)]
+
+    solid = regions._boolean(pyclipper.CT_UNION, rects(n, 5, 40), [])
+    cut = regions._boolean(pyclipper.CT_DIFFERENCE, solid, rects(3 * n, 1, 8))
+    return regions._boolean(pyclipper.CT_UNION, cut, rects(n, 0.5, 2))
+
+
+@given(seed=st.integers(0, 100_000))
+@settings(max_examples=60, deadline=None)
+def test_operations_that_leave_rings_out_by_their_boxes_are_exact(seed):
+    """Union, difference and intersection, which send Clipper only the rings whose boxes
+    meet, cover exactly what Clipper's own operation on the whole regions covers."""
+    import pyclipper
+
+    rng = np.random.default_rng(seed)
+    a, b = _clean_region(rng, int(rng.integers(1, 12))), _clean_region(rng, int(rng.integers(1, 12)))
+    for fast, op in ((geo.union(a, b), pyclipper.CT_UNION),
+                     (geo.difference(a, b), pyclipper.CT_DIFFERENCE),
+                     (geo.intersection(a, b), pyclipper.CT_INTERSECTION)):
+        whole = regions._boolean(op, a, b)
+        assert geo.total_area_pt2(regions._boolean(pyclipper.CT_XOR, fast, whole)) == 0.0
+        assert geo.total_area_pt2(fast) == pytest.approx(geo.total_area_pt2(whole), abs=1e-9)

@@ -1,16 +1,12 @@
-"""Painted shapes as polygons: flattening, stroke outlines, boolean algebra and offsets.
+"""Painted shapes as polygons: flattening and stroke outlines.
 
 The underbase is computed on the geometry the inks print, not on pixels, so it can be written
 to the PDF as vector paths and rasterised for the film from the very same polygons.  Paths are
-flattened to polylines within :data:`FLATNESS_PT`; strokes become their outlines at their real
-width with their caps, joins (round with round caps, else mitred up to the artwork's miter
-limit) and dashes; fills keep the non-zero winding rule every writer uses.  Polygons live on
-an integer grid of :data:`SCALE` units per point (what Clipper computes on), so every boolean
-operation and offset is exact and repeatable: same shapes, same polygons, same bytes.
-
-A *region* is a list of closed integer rings (``(n, 2)`` int64 arrays, outer rings counter-
-clockwise in y-down page space and holes the other way, as Clipper returns them) read with
-the non-zero rule.
+flattened to polylines within :data:`teeprint.separate.regions.FLATNESS_PT`; strokes become
+their outlines at their real width with their caps, joins (round with round caps, else mitred
+up to the artwork's miter limit) and dashes; fills keep the non-zero winding rule every writer
+uses.  The outlines are regions (:mod:`teeprint.separate.regions`, whose boolean algebra and
+offsets are re-exported here).
 """
 
 from __future__ import annotations
@@ -20,25 +16,55 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from teeprint.artwork import PATH_TOKENS, fmt
+from teeprint.artwork import PATH_TOKENS
+from teeprint.separate import regions
+from teeprint.separate.regions import (
+    MITER_LIMIT,
+    SCALE,
+    Region,
+    area_pt2,
+    bounds_pt,
+    components,
+    difference,
+    drop_small,
+    erode,
+    erode_open,
+    intersection,
+    offset,
+    region_path,
+    total_area_pt2,
+    union,
+)
 
 if TYPE_CHECKING:
     from teeprint.artwork import Shape
 
-#: Integer grid units per point: 0.001 pt, far below a film's pixel (0.24 pt at 300 dpi).
-SCALE = 1000
-#: Largest distance between a curve and its flattened polyline, and between an arc and the
-#: polygon an offset puts in its place.
-FLATNESS_PT = 0.01
-#: Same as the raster and PDF writers: a mitre longer than 4 x half the width is cut off.
-MITER_LIMIT = 4.0
+__all__ = [
+    "MITER_LIMIT",
+    "Region",
+    "SCALE",
+    "area_pt2",
+    "bounds_pt",
+    "components",
+    "dash",
+    "difference",
+    "drop_small",
+    "erode",
+    "erode_open",
+    "flatten",
+    "intersection",
+    "offset",
+    "region_path",
+    "shape_region",
+    "total_area_pt2",
+    "union",
+]
+
 #: Most segments one cubic is cut into (a 0.01 pt tolerance needs far fewer on any glyph).
 MAX_SEGMENTS = 256
 
-Region = list[np.ndarray]
 
-
-def flatten(d: str, flatness_pt: float = FLATNESS_PT) -> list[tuple[np.ndarray, bool]]:
+def flatten(d: str, flatness_pt: float | None = None) -> list[tuple[np.ndarray, bool]]:
     """The subpaths of an ``M/L/C/Z`` path as polylines ``(points (n, 2) float, closed)``.
 
     A cubic is cut into ``n`` equal parameter steps with ``n = ceil(sqrt(0.75 M / tol))``,
@@ -89,7 +115,7 @@ def flatten(d: str, flatness_pt: float = FLATNESS_PT) -> list[tuple[np.ndarray, 
     if len(kind) and kind.any():
         dd = np.maximum(np.hypot(*(c[:, 0] - 2 * c[:, 1] + c[:, 2]).T),
                         np.hypot(*(c[:, 1] - 2 * c[:, 2] + c[:, 3]).T))
-        steps = np.ceil(np.sqrt(0.75 * dd / flatness_pt))
+        steps = np.ceil(np.sqrt(0.75 * dd / (flatness_pt or regions.FLATNESS_PT)))
         n = np.where(kind == 1, np.clip(steps, 1, MAX_SEGMENTS), 1).astype(np.int64)
     seg = np.repeat(np.arange(len(kind)), n)
     first = np.cumsum(n) - n
@@ -148,7 +174,8 @@ def _dot(x: float, y: float, half: float, cap: str) -> np.ndarray | None:
     """What a zero-length subpath paints: a disc for a round cap, an upright square for a
     square cap, nothing for a butt cap."""
     if cap == "round":
-        steps = max(8, math.ceil(math.pi / math.acos(max(1 - FLATNESS_PT / half, -1.0))))
+        tol = regions.FLATNESS_PT
+        steps = max(8, math.ceil(math.pi / math.acos(max(1 - tol / half, -1.0))))
         a = np.linspace(0.0, 2 * math.pi, steps, endpoint=False)
         return np.column_stack([x + half * np.cos(a), y + half * np.sin(a)])
     if cap == "square":
@@ -215,8 +242,18 @@ def shape_region(shape: Shape) -> Region:
     end = {"butt": pyclipper.ET_OPENBUTT, "round": pyclipper.ET_OPENROUND,
            "square": pyclipper.ET_OPENSQUARE}[cap]
     join = pyclipper.JT_ROUND if cap == "round" else pyclipper.JT_MITER
-    off = pyclipper.PyclipperOffset(MITER_LIMIT, FLATNESS_PT * SCALE)
+    # Each piece is outlined on its own and the outlines merged in one union at the end:
+    # Clipper's offset of many overlapping pieces at once (a bundle of trajectories) merges
+    # them far more slowly (24 s against 0.3 s on one such path of 500 closed curves).
+    outlines: Region = []
     extra: Region = []  # dots of zero-length dashes, bevels, square caps of cut strokes
+    delta = half * SCALE
+
+    def outline(paths: list[np.ndarray], end_type: int) -> None:
+        off = pyclipper.PyclipperOffset(MITER_LIMIT, regions.FLATNESS_PT * SCALE)
+        off.AddPaths(paths, join, end_type)
+        outlines.extend(regions.rings(off.Execute(delta)))
+
     for points, closed in subpaths:
         pieces = dash(points, shape.dash_pt, closed) if shape.dash_pt else [points]
         for piece in pieces:
@@ -235,158 +272,15 @@ def shape_region(shape: Shape) -> Region:
             sharp = _sharp(points, ring) if cap != "round" and len(grid) > 2 else np.zeros(0, int)
             if len(sharp):
                 pieces_, bevels = _bevelled(points, ring, sharp, half, cap)
-                off.AddPaths([_grid(q) for q in pieces_], join, pyclipper.ET_OPENBUTT)
+                outline([_grid(q) for q in pieces_], pyclipper.ET_OPENBUTT)
                 extra += bevels
-            elif ring:
-                off.AddPath(grid, join, pyclipper.ET_CLOSEDLINE)
             else:
-                off.AddPath(grid, join, end)
-    outline = [np.asarray(r, np.int64) for r in off.Execute(half * SCALE)]
+                outline([grid], pyclipper.ET_CLOSEDLINE if ring else end)
     # Turned like Clipper's outer rings, or under the non-zero rule an overlap with the
     # outline would cancel out into a hole.
     extra = [r if area_pt2(r) >= 0 else r[::-1] for r in extra]
-    return union(outline + extra) if extra else outline
+    if len(subpaths) == 1 and not shape.dash_pt and not extra:
+        return outlines  # one outline: Clipper merged it already
+    return union(outlines + extra)
 
 
-def _boolean(op: int, a: Region, b: Region) -> Region:
-    import pyclipper
-
-    if not a and op != pyclipper.CT_UNION:
-        return []
-    pc = pyclipper.Pyclipper()
-    if a:
-        pc.AddPaths(a, pyclipper.PT_SUBJECT, True)
-    if b:
-        pc.AddPaths(b, pyclipper.PT_CLIP, True)
-    return [np.asarray(r, np.int64) for r in
-            pc.Execute(op, pyclipper.PFT_NONZERO, pyclipper.PFT_NONZERO)]
-
-
-def union(a: Region, b: Region | None = None) -> Region:
-    """Everything in ``a`` or ``b`` (with one argument: ``a``'s rings merged, non-zero)."""
-    import pyclipper
-
-    if not a and not b:
-        return []
-    return _boolean(pyclipper.CT_UNION, a, b or [])
-
-
-def difference(a: Region, b: Region) -> Region:
-    """What of ``a`` is not in ``b``."""
-    import pyclipper
-
-    return _boolean(pyclipper.CT_DIFFERENCE, a, b) if b else a
-
-
-def intersection(a: Region, b: Region) -> Region:
-    """What ``a`` and ``b`` share."""
-    import pyclipper
-
-    return _boolean(pyclipper.CT_INTERSECTION, a, b) if a and b else []
-
-
-def offset(a: Region, delta_pt: float, tolerance_pt: float = FLATNESS_PT) -> Region:
-    """Grow (``delta_pt`` > 0) or shrink the region by a disc: the Minkowski sum with, or the
-    erosion by, a disc of that radius (round joins; arcs within ``tolerance_pt``).
-
-    Islands are shrunk one by one (they stay apart, so their results only need putting
-    side by side), which keeps Clipper's sweep short on a page of type: ten times quicker
-    than one call.  Islands too narrow to hold the disc (the bounding box thinner than its
-    diameter) are skipped, since the erosion would remove them.  A large growth is also done
-    island by island, then merged.
-    """
-    if not a or delta_pt == 0:
-        return a
-    if delta_pt < 0:
-        return erode(components(a), -delta_pt, tolerance_pt)
-    if delta_pt >= ISLAND_GROWTH_PT:
-        return union([r for comp in components(a) for r in _offset(comp, delta_pt, tolerance_pt)])
-    return _offset(a, delta_pt, tolerance_pt)
-
-
-def erode(islands: list[Region], radius_pt: float, tolerance_pt: float = FLATNESS_PT) -> Region:
-    """:func:`offset` by ``-radius_pt`` of a region already cut into its :func:`components`."""
-    return [r for comp in islands if _fits(comp, 2 * radius_pt)
-            for r in _offset(comp, -radius_pt, tolerance_pt)]
-
-
-#: Growths at least this large go island by island (for smaller ones one call is quicker).
-ISLAND_GROWTH_PT = 1.0
-
-
-def _offset(a: Region, delta_pt: float, tolerance_pt: float) -> Region:
-    import pyclipper
-
-    off = pyclipper.PyclipperOffset(MITER_LIMIT, tolerance_pt * SCALE)
-    off.AddPaths(a, pyclipper.JT_ROUND, pyclipper.ET_CLOSEDPOLYGON)
-    return [np.asarray(r, np.int64) for r in off.Execute(delta_pt * SCALE)]
-
-
-def _fits(comp: Region, size_pt: float) -> bool:
-    lo, hi = comp[0].min(axis=0), comp[0].max(axis=0)
-    return bool(min(hi - lo) > size_pt * SCALE)
-
-
-def components(a: Region) -> list[Region]:
-    """The islands of a region, each its outer ring followed by its holes (an island inside
-    a hole is an island of its own)."""
-    import pyclipper
-
-    if not a:
-        return []
-    pc = pyclipper.Pyclipper()
-    pc.AddPaths(a, pyclipper.PT_SUBJECT, True)
-    tree = pc.Execute2(pyclipper.CT_UNION, pyclipper.PFT_NONZERO, pyclipper.PFT_NONZERO)
-    out: list[Region] = []
-    stack = list(tree.Childs)
-    while stack:
-        node = stack.pop()
-        out.append([np.asarray(node.Contour, np.int64),
-                    *(np.asarray(h.Contour, np.int64) for h in node.Childs)])
-        stack += [g for h in node.Childs for g in h.Childs]
-    return out
-
-
-def opening(a: Region, radius_pt: float, tolerance_pt: float = FLATNESS_PT) -> Region:
-    """The parts of the region a disc of the radius can reach (erode, then dilate)."""
-    return offset(offset(a, -radius_pt, tolerance_pt), radius_pt, tolerance_pt)
-
-
-def area_pt2(ring: np.ndarray) -> float:
-    """Signed area of a ring in square points (positive for outer rings)."""
-    x, y = ring[:, 0].astype(np.float64), ring[:, 1].astype(np.float64)
-    return float(np.dot(x, np.roll(y, -1)) - np.dot(y, np.roll(x, -1))) / 2 / SCALE ** 2
-
-
-def drop_small(a: Region, min_area_pt2: float) -> Region:
-    """The region without its islands smaller than ``min_area_pt2`` (an island's area is its
-    outer ring's less its holes'); holes of kept islands are kept."""
-    if not a or min_area_pt2 <= 0:
-        return a
-    return [r for comp in components(a)
-            if sum(abs(area_pt2(r)) * (1 if i == 0 else -1) for i, r in enumerate(comp))
-            >= min_area_pt2 for r in comp]
-
-
-def total_area_pt2(a: Region) -> float:
-    """The region's area in square points."""
-    return sum(area_pt2(r) for r in a)
-
-
-def bounds_pt(a: Region) -> tuple[float, float, float, float] | None:
-    """The region's bounding box in points, or None when it is empty."""
-    if not a:
-        return None
-    pts = np.vstack(a)
-    lo, hi = pts.min(axis=0) / SCALE, pts.max(axis=0) / SCALE
-    return float(lo[0]), float(lo[1]), float(hi[0]), float(hi[1])
-
-
-def region_path(a: Region) -> str:
-    """The region as an ``M/L/Z`` path string (points, two decimals), for the writers."""
-    parts = []
-    for ring in a:
-        xy = ring / SCALE
-        coords = [f"{fmt(x)} {fmt(y)}" for x, y in xy.tolist()]
-        parts.append("M" + "L".join(coords) + "Z")
-    return "".join(parts)

@@ -10,7 +10,7 @@ carries, so the PDF and the films cannot disagree.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -19,7 +19,6 @@ import numpy as np
 from teeprint.artwork import Artwork, Shape, ink_layers, merge
 from teeprint.memo import once
 from teeprint.raster import paint_shape
-from teeprint.separate.morphology import dilate_packed, drop_islands, erode_packed, pack, unpack
 from teeprint.separate.plates import DROPOUT_TINT, Page, SepPlate, plate_list
 from teeprint.separate.underbase import clear_cache as clear_underbase_cache
 from teeprint.separate.underbase import underbase
@@ -57,12 +56,21 @@ class Layers:
 
 
 def _a8(shapes: list[Shape], width_px: int, height_px: int, px_per_pt: float,
-        offset_pt: tuple[float, float], alpha: Callable[[Shape], float]) -> np.ndarray:
-    """One 8-bit cairo mask of shapes painted in order with the SOURCE operator."""
+        offset_pt: tuple[float, float], alpha: Callable[[Shape], float],
+        base: np.ndarray | None = None, in_place: bool = False) -> np.ndarray:
+    """One 8-bit cairo mask of shapes painted in order with the SOURCE operator (over a copy
+    of ``base``, when given, or over ``base`` itself with ``in_place`` when its rows are
+    cairo's)."""
     import cairocffi as cairo
 
     stride = cairo.ImageSurface.format_stride_for_width(cairo.FORMAT_A8, width_px)
-    buf = np.zeros((height_px, stride), np.uint8)  # cairo draws into it: no copy out
+    if (in_place and base is not None and base.shape == (height_px, stride)
+            and base.flags.c_contiguous):
+        buf = base
+    else:
+        buf = np.zeros((height_px, stride), np.uint8)  # cairo draws into it: no copy out
+        if base is not None:
+            buf[:, :width_px] = base
     surface = cairo.ImageSurface.create_for_data(buf, cairo.FORMAT_A8, width_px, height_px,
                                                  stride)
     ctx = cairo.Context(surface)
@@ -95,52 +103,51 @@ def rasterize_shapes(shapes: Iterable[Shape], width_px: int, height_px: int, px_
     return cover, _a8(shapes, width_px, height_px, px_per_pt, offset_pt, lambda s: s.tint)
 
 
-def _density(cover_u8: np.ndarray, tint_u8: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Binary cover (pixel at least half covered) and the tint under it, 0-255."""
+def _density(cover_u8: np.ndarray, tint_u8: np.ndarray, in_place: bool = False
+             ) -> tuple[np.ndarray, np.ndarray]:
+    """Binary cover (pixel at least half covered) and the tint under it, 0-255.  With
+    ``in_place`` the tint is written over ``tint_u8`` (a page less to hold)."""
     cover = cover_u8 >= 128
-    tint = np.zeros(cover.shape, np.uint8)
     if cover_u8 is tint_u8:
+        tint = np.zeros(cover.shape, np.uint8)
         tint[cover] = 255
         return cover, tint
     a = cover_u8[cover].astype(np.uint16)
     t = tint_u8[cover].astype(np.uint16)
+    tint = tint_u8 if in_place else np.empty(cover.shape, np.uint8)
     tint[cover] = np.minimum((t * 255 + a // 2) // a, 255).astype(np.uint8)
+    np.multiply(tint, cover, out=tint)  # 0 where nothing prints, without a page-sized mask
     return cover, tint
 
 
-def _box(mask: np.ndarray, pad: int = 0) -> tuple[int, int, int, int]:
-    """Rows and columns ``r0:r1, c0:c1`` of a non-empty mask's bounding box, grown by ``pad``
-    and clipped to the mask."""
-    rows = np.flatnonzero(mask.any(axis=1))
-    cols = np.flatnonzero(mask[rows[0]:rows[-1] + 1].any(axis=0))
-    return (max(int(rows[0]) - pad, 0), min(int(rows[-1]) + 1 + pad, mask.shape[0]),
-            max(int(cols[0]) - pad, 0), min(int(cols[-1]) + 1 + pad, mask.shape[1]))
+def underbase_raster(shapes: Sequence[Shape], width_px: int, height_px: int,
+                     px_per_pt: float, offset_pt: tuple[float, float]
+                     ) -> tuple[np.ndarray, np.ndarray]:
+    """Binary cover and tint of the underbase's paths: the first (the whole underbase, at
+    the densest tint) and the lighter tints painted over it.
 
-
-def choke(mask: np.ndarray, radius_px: float, min_feature_px: float = 0.0,
-          min_area_px: float = 0.0) -> np.ndarray:
-    """Erode a mask by a disc, then drop what is left thinner than ``min_feature_px``.
-
-    Erosion keeps what lies at least ``radius_px`` inside the edge; slivers narrower than the
-    minimum feature (a screen could not hold them and they would only speckle) are removed by
-    an opening folded into the same pass: erode by ``radius + m/2``, dilate by ``m/2``.  Since
-    digital discs add up under Minkowski sums, the result stays inside the plain erosion, so
-    the choke is never undercut.  Islands smaller than ``min_area_px`` (the stub of a serif
-    left by the choke) go too.  Only the mask's bounding box is processed.
-    """
-    half = min_feature_px / 2 if min_feature_px >= 1.0 else 0.0
-    if radius_px + half < 0.5 or not mask.any():
-        return mask.copy()
-    r0, r1, c0, c1 = _box(mask)
-    words = erode_packed(pack(mask[r0:r1, c0:c1]), radius_px + half)
-    if half:  # the opened core lies inside the mask, so inside its box
-        words = dilate_packed(words, half)
-    core = unpack(words, int(c1 - c0))
-    if min_area_px > 0 and core.any():
-        core = drop_islands(core, min_area_px)
-    out = np.zeros_like(mask)
-    out[r0:r1, c0:c1] = core
-    return out
+    The first path is painted once, and both masks start from it (the tint mask scaled by
+    its tint): the large path is filled once instead of twice, and the masks are what
+    :func:`rasterize_shapes` paints, pixel for pixel."""
+    shapes = list(shapes)
+    if not shapes:
+        return np.zeros((height_px, width_px), bool), np.zeros((height_px, width_px), np.uint8)
+    first = _a8(shapes[:1], width_px, height_px, px_per_pt, offset_pt,
+                lambda s: 1.0 if s.tint > 0 else 0.0)
+    top = shapes[0].tint
+    if len(shapes) == 1 and top >= 1.0:
+        return _density(first, first)
+    # What painting the first path at its tint leaves: its coverage scaled (to within one
+    # level of 255 where the tint is not solid).
+    base = first if top >= 1.0 else np.round(first * top).astype(np.uint8)
+    tint_u8 = _a8(shapes[1:], width_px, height_px, px_per_pt, offset_pt, lambda s: s.tint,
+                  base)
+    del base
+    # The cover is painted over the first path's mask itself: two pages held, not three.
+    cover_u8 = _a8(shapes[1:], width_px, height_px, px_per_pt, offset_pt,
+                   lambda s: 1.0 if s.tint > 0 else 0.0, first, in_place=True)
+    del first
+    return _density(cover_u8, tint_u8, in_place=True)
 
 
 def build_layers(artwork: Artwork, colorway: Colorway, dpi: int) -> Layers:
@@ -177,8 +184,7 @@ def build_layers(artwork: Artwork, colorway: Colorway, dpi: int) -> Layers:
     ub = underbase(artwork, colorway)
     if ub is not None:
         # The underbase film is its vector paths rasterised, the paths the PDF carries.
-        cover, tint = _density(*rasterize_shapes(ub.shapes, w_px, h_px, k,
-                                                 (page.slug_pt, page.slug_pt)))
+        cover, tint = underbase_raster(ub.shapes, w_px, h_px, k, (page.slug_pt, page.slug_pt))
         rasters.insert(0, PlateRaster(plates[0], cover, tint))
     return Layers(page, dpi, tuple(rasters))
 

@@ -95,14 +95,15 @@ def _fold(groups: Sequence[tuple[float, geo.Region]], adds: Callable[[float], bo
     pending: geo.Region = []
     for tint, painted in groups:
         if adds(tint):
-            pending += painted
+            pending = geo.union(pending, painted) if pending else painted
             continue
         out = geo.difference(geo.union(out, pending) if pending else out, painted)
         pending = []
     return geo.union(out, pending) if pending else out
 
 
-def ink_regions(shapes: Iterable[Shape], want_levels: bool = True) -> InkRegions:
+def ink_regions(shapes: Iterable[Shape], want_levels: bool = True,
+                outline: Callable[[Shape], geo.Region] = geo.shape_region) -> InkRegions:
     """One ink's regions: a later shape replaces what its ink painted under it.
 
     Consecutive shapes of one tint are merged first (their order among themselves does not
@@ -116,8 +117,9 @@ def ink_regions(shapes: Iterable[Shape], want_levels: bool = True) -> InkRegions
             groups[-1][1].append(s)
         else:
             groups.append((s.tint, [s]))
-    # Each group's outlines as they come: the folds' unions and differences merge them.
-    painted = [(t, [r for s in g for r in geo.shape_region(s)]) for t, g in groups]
+    # Each group's outlines merged (a shape's outline is merged already).
+    painted = [(t, outline(g[0]) if len(g) == 1 else
+                geo.union([r for s in g for r in outline(s)])) for t, g in groups]
     cover = _fold(painted, lambda t: t > 0)
     faint = any(0 < t < DROPOUT_TINT - 1e-9 for t, _ in painted)
     inked = _fold(painted, lambda t: t >= DROPOUT_TINT - 1e-9) if faint else cover
@@ -133,15 +135,27 @@ def ink_regions(shapes: Iterable[Shape], want_levels: bool = True) -> InkRegions
 
 
 def printed_levels(artwork: Artwork, colorway: Colorway, plates: Sequence[SepPlate]
-                   ) -> list[tuple[float, geo.Region]]:
-    """Where the underbased inks print, by tint: ``(t, where the densest ink is >= t)`` for
-    each tint level from the lightest up, after the knockouts of upper inks."""
+                   ) -> tuple[geo.Region, list[tuple[float, geo.Region]]]:
+    """Where the underbased inks print, after the knockouts of upper inks: their union, and
+    by tint level from the lightest up ``(t, where the densest ink is t)``; the densest
+    level comes with no region (the whole underbase takes its tint), or with the union when
+    it is the only one."""
     tops = [p for p in plates if not p.is_underbase]
     by_ink = dict(ink_layers(artwork, colorway))
     shapes = [merge(by_ink[p.ink_id or ""]) for p in tops]
     tints = sorted({s.tint for p, ss in zip(tops, shapes, strict=True) if p.underbased
                     for s in ss if s.tint >= DROPOUT_TINT - 1e-9})
-    regions = [ink_regions(ss, want_levels=len(tints) > 1) for ss in shapes]
+    # Two inks often paint the same geometry (a chart drawn once per colour role): outline
+    # each path once.
+    outlines: dict[tuple[Any, ...], geo.Region] = {}
+
+    def outline(s: Shape) -> geo.Region:
+        key = (s.d, s.paint, s.width_pt, s.cap, s.dash_pt)
+        if key not in outlines:
+            outlines[key] = geo.shape_region(s)
+        return outlines[key]
+
+    regions = [ink_regions(ss, len(tints) > 1, outline) for ss in shapes]
     union: geo.Region = []
     found: dict[float, geo.Region] = {}
     for i, plate in enumerate(tops):
@@ -150,23 +164,26 @@ def printed_levels(artwork: Artwork, colorway: Colorway, plates: Sequence[SepPla
         uppers = [j for j in range(i + 1, len(tops)) if not tops[j].overprint]
         # An upper underbased ink only takes away what it covers without inking (a faint
         # tint): the rest of its knockout it inks itself, so the union keeps it whole.
-        taken = geo.union([r for j in uppers for r in (
+        taken = [r for j in uppers for r in (
             (geo.difference(regions[j].cover, regions[j].inked) if regions[j].faint else [])
-            if tops[j].underbased else regions[j].cover)])
+            if tops[j].underbased else regions[j].cover)]
         mine = geo.difference(regions[i].inked, taken)
         union = geo.union(union, mine) if union else mine
         if len(tints) > 1:
-            above = geo.union([r for j in uppers for r in regions[j].cover])
+            above = [r for j in uppers for r in regions[j].cover]
             for t, region in regions[i].levels.items():
                 if t >= DROPOUT_TINT - 1e-9:
                     found[t] = [*found.get(t, []), *geo.difference(region, above)]
     if not union:
-        return []
+        return [], []
     if len(tints) <= 1:
-        return [(tints[0], union)]
+        return union, [(tints[0], union)]
     levels = sorted(found)
-    return [(levels[0], union), *((t, geo.union([r for u in levels if u >= t for r in found[u]]))
-                                  for t in levels[1:])]
+    # Where the densest ink is t: where some ink is at t, less where one is denser (the
+    # densest level is only needed as a tint: the whole underbase takes it).
+    return union, [*((t, geo.difference(geo.union(found[t]), [
+        r for u in levels[k + 1:] for r in found[u]])) for k, t in enumerate(levels[:-1])),
+        (levels[-1], [])]
 
 
 def choke_region(union: geo.Region, choke_pt: float) -> geo.Region:
@@ -176,8 +193,7 @@ def choke_region(union: geo.Region, choke_pt: float) -> geo.Region:
     half = UNDERBASE_MIN_PT / 2
     fine_pt = min(choke_pt, UNDERBASE_FINE_CHOKE_PT)
     if fine_pt >= choke_pt:
-        return geo.drop_small(geo.offset(geo.erode(islands, choke_pt + half), half),
-                              UNDERBASE_MIN_AREA_PT2)
+        return geo.drop_small(geo.erode_open(islands, choke_pt, half), UNDERBASE_MIN_AREA_PT2)
     fine_half = UNDERBASE_FINE_MIN_PT / 2
     radius = (UNDERBASE_WIDE_PT - WIDE_TOLERANCE_PT) / 2
     cores = [geo.erode([island], radius, CLASSIFY_TOLERANCE_PT) for island in islands]
@@ -186,13 +202,12 @@ def choke_region(union: geo.Region, choke_pt: float) -> geo.Region:
     # whites lie inside the islands, apart, so they are put side by side.
     plain = [island for island, core in zip(islands, cores, strict=True) if not core]
     mixed = [island for island, core in zip(islands, cores, strict=True) if core]
-    out = geo.offset(geo.erode(plain, fine_pt + fine_half), fine_half)
+    out = geo.erode_open(plain, fine_pt, fine_half)
     if not mixed:
         return out
     ink = [r for island in mixed for r in island]
-    full = geo.drop_small(geo.offset(geo.erode(mixed, choke_pt + half), half),
-                          UNDERBASE_MIN_AREA_PT2)
-    fine = geo.offset(geo.erode(mixed, fine_pt + fine_half), fine_half)
+    full = geo.drop_small(geo.erode_open(mixed, choke_pt, half), UNDERBASE_MIN_AREA_PT2)
+    fine = geo.erode_open(mixed, fine_pt, fine_half)
     core = geo.offset([r for c in cores for r in c], radius, CLASSIFY_TOLERANCE_PT)
     # Fine detail is what lies beyond WIDE_MARGIN_PT of what the disc reaches (the margin
     # takes in square corners and the fringe of tapering edges), grown back over the
@@ -211,16 +226,14 @@ def build_underbase(artwork: Artwork, colorway: Colorway) -> UnderbaseGeometry |
     plates = plate_list(artwork, colorway)
     if not plates or not plates[0].is_underbase:
         return None
-    levels = printed_levels(artwork, colorway, plates)
-    if not levels:
+    inked, levels = printed_levels(artwork, colorway, plates)
+    if not inked:
         return UnderbaseGeometry([], [], ())
-    inked = levels[0][1]
     region = choke_region(inked, plates[0].choke_pt)
     # The whole underbase at the densest tint, then the lighter tints where no denser ink
     # lies (small areas: tinted lines), each painted over it.
-    parts = [(levels[-1][0], region)]
-    for (tint, where), (_, denser) in zip(levels[:-1], levels[1:], strict=True):
-        parts.append((tint, geo.intersection(region, geo.difference(where, denser))))
+    parts = [(levels[-1][0], region),
+             *((t, geo.intersection(region, where)) for t, where in levels[:-1])]
     shapes = []
     for tint, part in parts:
         box = geo.bounds_pt(part)
