@@ -113,6 +113,14 @@ def main() -> None:
                                    check=True, capture_output=True, env=env), max(2, repeat // 2))
         results["cli_render_default_peak_mib"] = peak_mib(
             [*exe, "render", "double-descent", "--out", tmp], env)
+        # Where a whole process's time goes before any plate is drawn: the interpreter, and
+        # the modules the print-PNG path imports (typer, pydantic, numpy, cairo).
+        results["python_start_s"] = timed(
+            lambda: subprocess.run([sys.executable, "-c", "pass"], check=True, env=env), repeat)
+        imports = ("import teeprint.cli, teeprint.catalog, teeprint.pipeline, teeprint.raster, "
+                   "teeprint.plate, cairocffi")
+        results["python_imports_s"] = timed(
+            lambda: subprocess.run([sys.executable, "-c", imports], check=True, env=env), repeat)
         results["cli_help_s"] = timed(
             lambda: subprocess.run([*exe, "--help"], check=True, capture_output=True, env=env),
             repeat)
