@@ -243,8 +243,7 @@ def render(catalog: Catalog, spec: Specimen, colorways: Sequence[Colorway], *,
                 if (ci, ki) not in waiting:
                     queue(ci, ki, base)
             while ready or running or waiting:
-                pending = {(ci, ki) for ci, ki, _ in running.values()} | {
-                    (ci, ki) for _, _, (ci, ki, _), _ in ready}
+                pending = _in_flight(running, ready)
                 for ci, ki in list(waiting):
                     needs = [wanted.index(k) for k in STAGE_NEEDS[wanted[ki]] if k in wanted]
                     if not any((ci, n) in pending for n in needs):
@@ -272,13 +271,20 @@ def render(catalog: Catalog, spec: Specimen, colorways: Sequence[Colorway], *,
             for key in sorted(results) for o in results[key]]
 
 
+def _in_flight(running: dict[Any, tuple[int, int, int]],
+               ready: Iterable[tuple[float, int, tuple[int, int, int], Part]]
+               ) -> set[tuple[int, int]]:
+    """(colourway, kind) pairs with a part running or queued."""
+    return {(ci, ki) for ci, ki, _ in running.values()} | {
+        (ci, ki) for _, _, (ci, ki, _), _ in ready}
+
+
 def _still_read(wanted: Sequence[str], waiting: Iterable[tuple[int, int]],
                 running: dict[Any, tuple[int, int, int]],
                 ready: Iterable[tuple[float, int, tuple[int, int, int], Part]]
                 ) -> set[tuple[int, str]]:
     """(colourway, kind) pairs whose pixels a stage not yet finished will read."""
-    unfinished = set(waiting) | {(ci, ki) for ci, ki, _ in running.values()} | {
-        (ci, ki) for _, _, (ci, ki, _), _ in ready}
+    unfinished = set(waiting) | _in_flight(running, ready)
     return {(ci, need) for ci, ki in unfinished for need in STAGE_NEEDS.get(wanted[ki], ())}
 
 
