@@ -239,9 +239,17 @@ def test_a_worker_holds_nothing_of_a_plate_once_it_is_written(tmp_path, catalog)
     # the same stage outside a batch does fill them (so the check above can fail)
     from teeprint import pipeline
 
-    pipeline.render(catalog, spec, [catalog.colorway("black")], targets=("separation-pdf",))
+    pipeline.render(catalog, spec, [catalog.colorway("black")],
+                    targets=("print-png", "separation-pdf"))
     assert memo.per_plate_entries() > 0
+    # the paths a plate draws, converted for cairo and for PDF, are the plate's too: kept across
+    # plates they grew a worker by ~12 MB a plate
+    from teeprint.raster import cairo_path
+    from teeprint.separate.pdf import path_ops
+
+    assert cairo_path.cache_info().currsize > 0 and path_ops.cache_info().currsize > 0
     memo.forget_plates()
+    assert cairo_path.cache_info().currsize == 0 and path_ops.cache_info().currsize == 0
 
 
 def test_local_workers_share_the_cores_out_unless_the_user_chose(monkeypatch):

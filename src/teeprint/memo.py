@@ -13,8 +13,8 @@ from __future__ import annotations
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
-from functools import update_wrapper
-from typing import Any, Generic, ParamSpec, TypeVar
+from functools import lru_cache, update_wrapper
+from typing import Any, Generic, ParamSpec, Protocol, TypeVar
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -75,9 +75,14 @@ class Once(Generic[P, R]):
             return len(self._entries)
 
 
-#: Caches whose entries belong to one plate (its ink rasters, underbase, print layers): a
-#: process that renders plate after plate empties them between plates (:func:`forget_plates`).
-_PER_PLATE: list[Once[Any, Any]] = []
+class _Clearable(Protocol):
+    def cache_clear(self) -> None: ...
+
+
+#: Caches whose entries belong to one plate (its ink rasters, underbase, print layers, the
+#: paths it draws): a process that renders plate after plate empties them between plates
+#: (:func:`forget_plates`).
+_PER_PLATE: list[_Clearable] = []
 
 
 def once(maxsize: int = 8, key: Callable[..., Hashable] | None = None, *,
@@ -97,6 +102,27 @@ def once(maxsize: int = 8, key: Callable[..., Hashable] | None = None, *,
     return wrap
 
 
+def per_plate_lru(maxsize: int) -> Callable[[Callable[P, R]], Callable[P, R]]:
+    """Decorator: :func:`functools.lru_cache` for cheap, thread-safe-enough memos of one plate's
+    data (a path converted for cairo or for PDF), emptied by :func:`forget_plates`.
+
+    Keyed by the plate's own path strings, such a cache held across plates keeps every plate a
+    worker has drawn (megabytes each) until it fills; per plate, it keeps only the current one.
+    """
+    def wrap(fn: Callable[P, R]) -> Callable[P, R]:
+        cache = lru_cache(maxsize=maxsize)(fn)
+        _PER_PLATE.append(cache)
+        return cache  # type: ignore[return-value]
+
+    return wrap
+
+
+def _entries(cache: _Clearable) -> int:
+    if isinstance(cache, Once):
+        return cache.cache_len()
+    return int(cache.cache_info().currsize)  # type: ignore[attr-defined]
+
+
 def forget_plates() -> None:
     """Empty every per-plate cache: a batch worker calls it after each plate, so what one plate
     computed (hundreds of megabytes of rasters) is not held while the next renders."""
@@ -106,4 +132,4 @@ def forget_plates() -> None:
 
 def per_plate_entries() -> int:
     """How many per-plate results are remembered right now."""
-    return sum(cache.cache_len() for cache in _PER_PLATE)
+    return sum(_entries(cache) for cache in _PER_PLATE)

@@ -19,6 +19,8 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from teeprint.memo import per_plate_lru
+
 if TYPE_CHECKING:
     from teeprint.artwork import Artwork, Shape
     from teeprint.catalog import Colorway
@@ -93,7 +95,7 @@ MITER_LIMIT = 4.0
 _CAIRO_OPS = {"M": (0, 2, 2), "L": (1, 2, 2), "C": (2, 4, 6), "Z": (3, 1, 0)}
 
 
-@lru_cache(maxsize=16384)
+@per_plate_lru(maxsize=16384)
 def cairo_path(d: str) -> tuple[Any, ...]:
     """A path in the artwork's M/L/C/Z grammar as a ready ``cairo_path_t`` (memoised).
 

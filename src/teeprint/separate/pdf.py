@@ -22,10 +22,10 @@ from __future__ import annotations
 
 import io
 from collections.abc import Mapping, Sequence
-from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
 from teeprint.artwork import PATH_TOKENS, Shape, fmt, ink_layers, merge
+from teeprint.memo import per_plate_lru
 from teeprint.raster import MITER_LIMIT
 from teeprint.separate.plates import SepPlate
 
@@ -37,7 +37,7 @@ _OPS = {"M": "m", "L": "l", "C": "c", "Z": "h"}
 _CAPS = {"butt": 0, "round": 1, "square": 2}
 
 
-@lru_cache(maxsize=16384)
+@per_plate_lru(maxsize=16384)
 def path_ops(d: str) -> str:
     """An M/L/C/Z path string as PDF path-construction operators (coordinates unchanged)."""
     return " ".join(f"{args.strip()} {_OPS[op]}" if args.strip() else _OPS[op]
