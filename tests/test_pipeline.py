@@ -255,16 +255,16 @@ def test_written_files_get_the_usual_mode(tmp_path):
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="glibc's mallopt")
 def test_process_settings_tune_the_allocator_once_unless_told_not_to():
-    code = ("import os; from teeprint.runtime import configure_process as c; "
-            "print(c(), c(), os.environ['OPENBLAS_NUM_THREADS'])")
+    code = ("import os, gc; from teeprint.runtime import configure_process as c; "
+            "print(c(), c(), os.environ['OPENBLAS_NUM_THREADS'], gc.get_threshold()[0])")
     env = {k: v for k, v in os.environ.items()
            if k not in ("TEEPRINT_MALLOC", "OPENBLAS_NUM_THREADS")}
     run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env,
                          check=True)
-    assert run.stdout.split() == ["True", "False", "1"]
+    assert run.stdout.split() == ["True", "False", "1", "20000"]  # the collector runs less often
     run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
                          env={**env, "TEEPRINT_MALLOC": "default", "OPENBLAS_NUM_THREADS": "3"})
-    assert run.stdout.split() == ["False", "False", "3"]
+    assert run.stdout.split() == ["False", "False", "3", "20000"]
 
 
 def test_a_print_pngs_pixels_are_let_go_once_no_stage_will_read_them():

@@ -264,6 +264,28 @@ def test_upper_ink_knocks_out_unless_it_overprints(catalog):
     over = cw.model_copy(update={"inks": (cw.inks[0], cw.inks[1].model_copy(update={"overprint": True}))})
     lay2 = layers_mod.build_layers(_art(lower, upper), over, 300)
     assert lay2.plates[1].cover[at(80, 80)], "an overprinting ink keeps the ink below"
+    # nothing knocks the top ink out: its plate is its remembered raster itself, not a copy
+    from teeprint.artwork import ink_layers, merge
+
+    by_ink = dict(ink_layers(_art(lower, upper), cw))
+    h, w = red.cover.shape
+    raster = layers_mod.ink_raster  # remembered per plate: the call returns what the build used
+    top_cover, top_tint = raster(tuple(merge(by_ink[red.plate.ink_id])), w, h, k, (36.0, 36.0))
+    assert red.cover is top_cover and red.tint is top_tint
+    low_cover, _ = raster(tuple(merge(by_ink[bone.plate.ink_id])), w, h, k, (36.0, 36.0))
+    assert bone.cover is not low_cover and low_cover[at(80, 80)], "the lower ink's is a copy"
+
+
+def test_a_colourways_rasters_are_let_go_once_its_films_are_made(catalog, dd_plate):
+    from teeprint import memo, pipeline
+
+    memo.forget_plates()
+    cw = catalog.colorway("black")
+    films = pipeline.render(catalog, dd_plate.spec, [cw], targets=("film",))
+    assert len(films) == 3
+    assert layers_mod._layers.cache_len() == 0  # two pages a plate, not held to the plate's end
+    assert layers_mod.ink_raster.cache_len() > 0  # the other colourway may share these
+    memo.forget_plates()
 
 
 def test_black_ink_gets_no_underbase_and_the_override_wins(catalog):

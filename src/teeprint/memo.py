@@ -64,6 +64,12 @@ class Once(Generic[P, R]):
             value: R = entry.value
             return value
 
+    def forget(self, *args: P.args, **kwargs: P.kwargs) -> None:
+        """Forget the result for these arguments (a caller still computing it keeps it)."""
+        k = self._key(*args, **kwargs) if self._key else (args, tuple(sorted(kwargs.items())))
+        with self._lock:
+            self._entries.pop(k, None)
+
     def cache_clear(self) -> None:
         """Forget every remembered result."""
         with self._lock:

@@ -9,12 +9,18 @@
   of a render's system time).  With a raised mapping threshold, one arena and a high trim
   threshold, freed blocks are reused.  Peak memory is unchanged.  ``TEEPRINT_MALLOC=default``
   leaves the allocator alone; other C libraries are not affected.
+- The cyclic garbage collector runs less often (:data:`GC_THRESHOLDS`).  A render allocates
+  millions of small containers that are not garbage (glyph outlines, the point lists of the
+  underbase's polygon booleans); at Python's default thresholds the collector traverses them
+  hundreds of times a plate (0.2-0.3 s of a plate's 6 CPU-s, mostly full collections).  A
+  batch worker also freezes what its fork server imported (:func:`freeze_imports`).
 """
 
 from __future__ import annotations
 
 import ctypes
 import ctypes.util
+import gc
 import os
 import sys
 
@@ -28,6 +34,10 @@ _M_ARENA_MAX = -8
 MMAP_THRESHOLD = 512 << 20
 #: Free memory at the top of the heap kept for reuse before it is given back.
 TRIM_THRESHOLD = 1 << 30
+
+#: Generation thresholds: a young collection every 20,000 net allocations instead of 700, and
+#: Python's default ratios above it.  Cycles are still collected, about 30x less often.
+GC_THRESHOLDS = (20_000, 10, 10)
 
 _configured = False
 
@@ -46,6 +56,7 @@ def configure_process() -> bool:
     if _configured:
         return False
     _configured = True
+    gc.set_threshold(*GC_THRESHOLDS)
     if not sys.platform.startswith("linux") or os.environ.get("TEEPRINT_MALLOC") == "default":
         return False
     try:
@@ -58,6 +69,13 @@ def configure_process() -> bool:
     return all(mallopt(param, value) == 1 for param, value in (
         (_M_ARENA_MAX, 1), (_M_MMAP_THRESHOLD, MMAP_THRESHOLD),
         (_M_TRIM_THRESHOLD, TRIM_THRESHOLD)))
+
+
+def freeze_imports() -> None:
+    """Move every object alive now (modules, functions, parameter models) out of the collector's
+    reach: they live as long as the process, and each full collection would traverse them."""
+    gc.collect()
+    gc.freeze()
 
 
 def exit_with(pid: int, every_s: float = 0.5) -> None:

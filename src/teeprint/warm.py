@@ -8,6 +8,8 @@ plate.  Nothing else imports this module.
 from __future__ import annotations
 
 from teeprint import motifs, recipes
+from teeprint.runtime import freeze_imports
 
 recipes.available()
 motifs.available()
+freeze_imports()  # the workers fork with all of it and never free it

@@ -13,6 +13,7 @@ knockouts), :mod:`.halftone` (the dot screen), :mod:`.pdf`, :mod:`.films`.
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass
 from functools import partial
 from typing import TYPE_CHECKING, Any
@@ -146,7 +147,7 @@ def film_parts(plate: Plate, colorway: Colorway, options: dict[str, Any]) -> lis
     screened and encoded side by side (they share one rasterisation of the inks)."""
     from teeprint.memo import once
     from teeprint.separate.films import encode_film, film_pixels, marks_pixels
-    from teeprint.separate.layers import layers
+    from teeprint.separate.layers import forget_layers, layers
 
     catalog: Catalog | None = options.get("catalog")
     s = ScreenSettings.from_options(options, catalog.settings.print if catalog else None)
@@ -159,18 +160,26 @@ def film_parts(plate: Plate, colorway: Colorway, options: dict[str, Any]) -> lis
         return marks_pixels(job(plate, colorway, options).marks,
                             layers(plate.artwork, colorway, s.film_dpi), s)
 
+    left = [len(plates)]  # films still to make; the last lets the colourway's rasters go
+    lock = threading.Lock()
+
     def one(i: int) -> list[Output]:
         j = job(plate, colorway, options)
         layer_set = layers(plate.artwork, colorway, s.film_dpi)
         raster = layer_set.plates[i - 1]
         p = raster.plate
         ink = film_pixels(raster, layer_set, s, marks(), j.labels[p.name])
+        with lock:
+            left[0] -= 1
+            if left[0] == 0:
+                forget_layers(plate.artwork, colorway, s.film_dpi)
+        del raster, layer_set
         name = file_stem(plate.spec.slug, colorway.id, f"film-{i}-{plate_slug(p)}") + ".png"
         h, w = ink.shape
         return [Output(name, "film", encode_film(ink, s.film_dpi), colorway.id, w, h,
                        s.film_dpi,
                        {"ink": p.ink_id or "underbase", "separation": p.name, "plate_index": i,
-                        "plates": len(layer_set.plates), "lpi": s.lpi, "angle": s.angle_deg})]
+                        "plates": len(plates), "lpi": s.lpi, "angle": s.angle_deg})]
 
     return [Part(partial(one, i), f"film {i}/{len(plates)} {p.name}", 0.6)
             for i, p in enumerate(plates, start=1)]

@@ -18,6 +18,8 @@ import numpy as np
 from teeprint.separate.plates import DROPOUT_TINT, SOLID_TINT
 
 _LUT_BINS = 8192
+#: Rows of the page screened at a time (temporaries stay under ~50 MB at 600 dpi).
+SCREEN_BAND_ROWS = 256
 #: Where the screen samples each pixel (row, column), in pixels from its corner.  Not the centre:
 #: when a cell spans a whole number of pixels at 0 or 90 degrees (50 LPI at 300 dpi is 6 px),
 #: centre samples sit symmetrically in the cell, a third of them on the same spot value, and a
@@ -96,13 +98,19 @@ def screen(density: np.ndarray, lpi: float, angle_deg: float, dpi: float,
     if rows.size == 0:
         return ink
     w = density.shape[1]
-    r0, r1 = int(rows[0]), int(rows[-1]) + 1
-    at = np.flatnonzero(mid[r0:r1]) + r0 * w  # flat page indices of the mid-tint pixels
-    rr, cc = np.divmod(at, w)
-    t = density.ravel()[at].astype(np.float32) * np.float32(1 / 255)
     oy, ox = origin
-    dots = _rank(_spot(rr + oy, cc + ox, lpi, angle_deg, dpi)) < t
-    ink.ravel()[at[dots]] = True
+    flat_ink, flat_density = ink.ravel(), density.ravel()
+    # Band by band: a pixel's threshold takes ~60 bytes of temporaries, and a page of mid tints
+    # at once would need gigabytes.  Each pixel's value does not depend on the band.
+    for r0 in range(int(rows[0]), int(rows[-1]) + 1, SCREEN_BAND_ROWS):
+        r1 = min(r0 + SCREEN_BAND_ROWS, int(rows[-1]) + 1)
+        at = np.flatnonzero(mid[r0:r1]) + r0 * w  # flat page indices of the mid-tint pixels
+        if at.size == 0:
+            continue
+        rr, cc = np.divmod(at, w)
+        t = flat_density[at].astype(np.float32) * np.float32(1 / 255)
+        dots = _rank(_spot(rr + oy, cc + ox, lpi, angle_deg, dpi)) < t
+        flat_ink[at[dots]] = True
     return ink
 
 

@@ -170,17 +170,18 @@ def build_layers(artwork: Artwork, colorway: Colorway, dpi: int) -> Layers:
 
     with ThreadPoolExecutor(max_workers=2) as pool:  # cairo and numpy release the GIL
         done = list(pool.map(raster, tops))
-    shape_area = [c for c, _ in done]  # cached: never modified
-    covers = [c.copy() for c in shape_area]
-    tints = [t for _, t in done]
-    for j, upper in enumerate(tops):
-        if upper.overprint:
+    rasters = []
+    for i, p in enumerate(tops):
+        shape_area, tint = done[i]  # cached: never modified
+        knockers = [done[j][0] for j in range(i + 1, len(tops)) if not tops[j].overprint]
+        if not knockers:  # the ink prints where its shapes are: the cached masks as they are
+            rasters.append(PlateRaster(p, shape_area, tint))
             continue
-        for i in range(j):
-            np.greater(covers[i], shape_area[j], out=covers[i])  # a & ~b, in one pass
-    # uint8 x bool keeps uint8: the tint where the plate prints, 0 elsewhere.
-    rasters = [PlateRaster(p, c, np.multiply(t, c, dtype=np.uint8))
-               for p, c, t in zip(tops, covers, tints, strict=True)]
+        cover = shape_area.copy()
+        for upper in knockers:
+            np.greater(cover, upper, out=cover)  # a & ~b, in one pass
+        # uint8 x bool keeps uint8: the tint where the plate prints, 0 elsewhere.
+        rasters.append(PlateRaster(p, cover, np.multiply(tint, cover, dtype=np.uint8)))
     ub = underbase(artwork, colorway)
     if ub is not None:
         # The underbase film is its vector paths rasterised, the paths the PDF carries.
@@ -198,6 +199,11 @@ def _layers_key(artwork: Artwork, colorway: Colorway, dpi: int) -> tuple[int, st
 @once(maxsize=2, key=_layers_key, per_plate=True)
 def _layers(artwork: Artwork, colorway: Colorway, dpi: int) -> tuple[Artwork, Layers]:
     return artwork, build_layers(artwork, colorway, dpi)
+
+
+def forget_layers(artwork: Artwork, colorway: Colorway, dpi: int) -> None:
+    """Let go of a colourway's rasters once its films are made (two pages per plate)."""
+    _layers.forget(artwork, colorway, dpi)
 
 
 def layers(artwork: Artwork, colorway: Colorway, dpi: int) -> Layers:
