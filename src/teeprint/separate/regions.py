@@ -11,7 +11,7 @@ every function here returns one, and :func:`union` and :func:`difference` take a
 from __future__ import annotations
 
 import re
-from itertools import chain
+from itertools import accumulate, chain
 
 import numpy as np
 
@@ -34,9 +34,11 @@ def rings(paths: list[list[list[int]]]) -> Region:
     array per ring)."""
     if not paths:
         return []
-    flat = np.fromiter(chain.from_iterable(chain.from_iterable(paths)), np.int64)
-    ends = np.cumsum([len(p) for p in paths])[:-1]
-    return np.split(flat.reshape(-1, 2), ends)
+    flat = np.fromiter(chain.from_iterable(chain.from_iterable(paths)), np.int64).reshape(-1, 2)
+    if len(paths) == 1:
+        return [flat]
+    cuts = list(accumulate(map(len, paths), initial=0))
+    return [flat[a:b] for a, b in zip(cuts[:-1], cuts[1:], strict=True)]  # views: no copies
 
 
 def _boolean(op: int, a: Region, b: Region) -> Region:
