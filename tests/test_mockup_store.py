@@ -203,3 +203,29 @@ def test_other_versions_entries_are_pruned_a_day_after_their_last_use(fresh_cach
     assert current.parent.name == store.code_fingerprint() and current.is_dir()
     assert not stale.exists() and not legacy.exists()
     assert recent.exists(), "another version used within the day is kept"
+
+
+def test_the_plate_cards_scene_is_stored_and_mapped_back_unchanged(fresh_cache, monkeypatch):
+    from teeprint.mockup import card
+
+    args = (360.0, 432.0, mockup.GARMENT_SEED, 512)
+    card.card_scene.cache_clear()
+    built = card.card_scene(*args)  # built, stored, and mapped back
+    assert isinstance(built.ground, np.memmap) and not built.ground.flags.writeable
+    card.card_scene.cache_clear()
+    monkeypatch.setattr(card, "_card_fields", _refuse)
+    again = card.card_scene(*args)
+    for name in card.CARD_FIELDS:
+        assert np.array_equal(getattr(built, name), getattr(again, name)), name
+    assert (again.rows, again.cols, again.print_at) == (built.rows, built.cols, built.print_at)
+    monkeypatch.undo()
+    # the stored fields are what a build computes
+    view, cov = again.view, (again.rows, again.cols)
+    c0, r0 = view.px(0.0, 0.0)
+    c1, r1 = view.px(360 / 72 + 2 * card.CARD_MARGIN_IN, 432 / 72 + 2 * card.CARD_MARGIN_IN)
+    fresh = card._card_fields(view, card._coverage(c0, c1, 512), card._coverage(r0, r1, 512),
+                              (360 / 72 + 2 * card.CARD_MARGIN_IN, 432 / 72 + 2 * card.CARD_MARGIN_IN),
+                              again.print_at, cov, mockup.GARMENT_SEED)
+    for name in card.CARD_FIELDS:
+        assert np.array_equal(fresh[name], getattr(again, name)), name
+    card.card_scene.cache_clear()

@@ -140,15 +140,27 @@ def save(view: View, seed_text: str, arrays: dict[str, np.ndarray]) -> bool:
     return True
 
 
+def load_arrays(view: View, seed_text: str, names: tuple[str, ...]
+                ) -> dict[str, np.ndarray] | None:
+    """The named arrays of a stored entry as read-only memory maps, or None when one is
+    missing or cannot be read (the caller checks their shapes)."""
+    path = path_for(view, seed_text)
+    try:
+        return {name: np.load(path / f"{name}.npy", mmap_mode="r", allow_pickle=False)
+                for name in names}
+    except (OSError, ValueError):
+        return None
+
+
 def load(view: View, seed_text: str) -> dict[str, np.ndarray] | None:
     """A stored lit view as read-only memory maps, or None when there is none (or it cannot
     be read, or its shapes do not fit the view)."""
-    path = path_for(view, seed_text)
     shape = (view.height_px, view.width_px)
+    out = load_arrays(view, seed_text, (*FIELDS, "index", "ground"))
+    if out is None:
+        return None
     try:
-        out = {name: np.load(path / f"{name}.npy", mmap_mode="r", allow_pickle=False)
-               for name in (*FIELDS, "index", "ground")}
-        box = np.load(path / "box.npy", allow_pickle=False)
+        box = np.load(path_for(view, seed_text) / "box.npy", allow_pickle=False)
     except (OSError, ValueError):
         return None
     if box.shape != (4,):
