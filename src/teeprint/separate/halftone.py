@@ -89,28 +89,28 @@ def screen(density: np.ndarray, lpi: float, angle_deg: float, dpi: float,
     hold mid tints.  ``origin`` is the page pixel of ``density[0, 0]`` when a window of the
     page is screened.
     """
-    lo = round(DROPOUT_TINT * 255)
-    hi = round(SOLID_TINT * 255)
-    ink = density > hi
-    # lo <= t <= hi as one unsigned comparison: below lo, t - lo wraps round past hi - lo.
-    mid = (density - np.uint8(lo)) <= np.uint8(hi - lo)
-    rows = np.flatnonzero(mid.any(axis=1))
+    lo, hi = np.uint8(round(DROPOUT_TINT * 255)), np.uint8(round(SOLID_TINT * 255))
+    ink = np.zeros(density.shape, bool)
+    rows = np.flatnonzero(density.any(axis=1))  # a page is mostly empty: only its inked rows
     if rows.size == 0:
         return ink
     w = density.shape[1]
     oy, ox = origin
-    flat_ink, flat_density = ink.ravel(), density.ravel()
-    # Band by band: a pixel's threshold takes ~60 bytes of temporaries, and a page of mid tints
-    # at once would need gigabytes.  Each pixel's value does not depend on the band.
+    # Band by band: the temporaries stay small (a pixel's threshold takes ~60 bytes, and a page
+    # at once would need gigabytes and fresh memory for every page-sized step).  Each pixel's
+    # value does not depend on the band.
     for r0 in range(int(rows[0]), int(rows[-1]) + 1, SCREEN_BAND_ROWS):
         r1 = min(r0 + SCREEN_BAND_ROWS, int(rows[-1]) + 1)
-        at = np.flatnonzero(mid[r0:r1]) + r0 * w  # flat page indices of the mid-tint pixels
+        band, out = density[r0:r1], ink[r0:r1]
+        np.greater(band, hi, out=out)
+        # lo <= t <= hi as one unsigned comparison: below lo, t - lo wraps round past hi - lo.
+        at = np.flatnonzero((band - lo) <= hi - lo)  # the mid-tint pixels, flat in the band
         if at.size == 0:
             continue
         rr, cc = np.divmod(at, w)
-        t = flat_density[at].astype(np.float32) * np.float32(1 / 255)
-        dots = _rank(_spot(rr + oy, cc + ox, lpi, angle_deg, dpi)) < t
-        flat_ink[at[dots]] = True
+        t = band.ravel()[at].astype(np.float32) * np.float32(1 / 255)
+        dots = _rank(_spot(rr + (r0 + oy), cc + ox, lpi, angle_deg, dpi)) < t
+        out.ravel()[at[dots]] = True  # the band's rows are contiguous: ravel is a view
     return ink
 
 
