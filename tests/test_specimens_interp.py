@@ -341,6 +341,23 @@ def test_matrix_regions_stay_in_their_box(ts, rows, cols, classes, seed, accent,
     _inside(_draw("matrix-heatmap", {"panels": [panel]}, _fake(arrays), ts))
 
 
+def test_matrix_regions_key_false_draws_no_legend_and_gives_the_plot_its_room(ts):
+    codes = np.array([[0, 1], [1, 2]])
+    arrays = {"C": codes, "x": np.array([1.0, 2.0]), "y": np.array([1.0, 2.0])}
+    names = ("alpha-class", "beta-class", "gamma-class")
+    panel = {"array": "C", "kind": "regions", "x": "x", "y": "y", "col_title": "across",
+             "classes": list(names)}
+    with_key = _draw("matrix-heatmap", {"panels": [panel]}, _fake(arrays), ts)
+    without = _draw("matrix-heatmap", {"panels": [panel | {"key": False}]}, _fake(arrays), ts)
+    assert {s.label for s in with_key} >= set(names)
+    assert not {s.label for s in without} & set(names)
+    # the plot takes the legend's band: the axis title under it moves down by the band
+    def title_y(shapes):
+        return next(s.bbox[3] for s in shapes if s.label and s.label.lower() == "across")
+
+    assert title_y(without) - title_y(with_key) > 25.0
+
+
 @ENGINE_SETTINGS
 @given(nodes=st.integers(2, 8), seed=st.integers(0, 999), node_pt=st.floats(16, 60),
        gh=st.floats(0.3, 1.0), panel=st.booleans())

@@ -607,7 +607,7 @@ def _regions(data: FigureData, p: Panel, box: Box, codes_f: np.ndarray, ts: Type
     """Integer classes as engraved regions on numeric axes, ruled borders, and a legend."""
     codes = np.rint(codes_f).astype(int)
     rows, cols = codes.shape
-    legend_h = 30.0 if p.classes else 0.0
+    legend_h = 30.0 if (p.classes and p.key) else 0.0
     plot = Box(box.x + 70, box.y + 26, box.w - 86, box.h - 26 - 70 - legend_h)
     if plot.w < 40 or plot.h < 40:
         msg = f"panel {p.array!r} is too small for a regions plot; give it a larger 'at'"
@@ -634,7 +634,7 @@ def _regions(data: FigureData, p: Panel, box: Box, codes_f: np.ndarray, ts: Type
     xs = _cell_scale(data, p.x, cols, plot.x, plot.right, p.x_log)
     ys = _cell_scale(data, p.y, rows, plot.y, plot.bottom, p.y_log)
     shapes += frame_axes(plot, xs, ys, ts, x_label=p.col_title, y_label=p.row_title)
-    if p.classes:
+    if p.classes and p.key:  # the legend of the classes is the regions' key
         x = plot.x
         y = box.bottom - 10
         for c, name in enumerate(p.classes):
