@@ -52,7 +52,10 @@ def test_anything_outside_the_vocabulary_is_refused_before_evaluation(check):
 
 
 @pytest.mark.parametrize("check", ["y > 2", "missing > 1", "x[0.5] > 0", "2 ** 999 > 1",
-                                   "all(m + x > 0)", "all(m < x)", "x[99] > 0", "x[m > 1] > 0"])
+                                   "all(m + x > 0)", "all(m < x)", "x[99] > 0", "x[m > 1] > 0",
+                                   # a single value has no length: len(n) == 1 would hold for
+                                   # any n, and len(crossings(...)) == 1 for any curve
+                                   "len(n) == 1", "len(crossings(diff(y))) == 1"])
 def test_malformed_checks_are_errors_not_verdicts(check):
     with pytest.raises(ClaimError):
         evaluate(check, ARR)

@@ -128,6 +128,15 @@ def _reduce(fn: Callable[..., Any]) -> Callable[..., float]:
 
 
 #: The functions a check may call, with what each returns.
+
+def _len(x: Any) -> float:
+    """The length of an array's first axis.  A scalar has none: a check that takes one's length
+    names the wrong value (its count would pass ``len(x) == 1`` whatever x is)."""
+    if np.ndim(x) == 0:
+        msg = "a single value has no length (size() counts elements; len() is for arrays)"
+        raise TypeError(msg)
+    return float(np.asarray(x).shape[0])
+
 FUNCTIONS: dict[str, tuple[Callable[..., Any], str]] = {
     "abs": (lambda x: np.abs(_arr(x)), "absolute value, elementwise"),
     "sqrt": (lambda x: np.sqrt(_arr(x)), "square root, elementwise"),
@@ -142,7 +151,7 @@ FUNCTIONS: dict[str, tuple[Callable[..., Any], str]] = {
     "sum": (_reduce(np.nansum), "sum (optional axis)"),
     "std": (_reduce(np.nanstd), "standard deviation (optional axis)"),
     "quantile": (lambda x, q: float(np.nanquantile(_arr(x), float(q))), "quantile(x, q), q in 0..1"),
-    "len": (lambda x: float(np.asarray(x).shape[0]) if np.ndim(x) else 1.0, "length of the first axis"),
+    "len": (_len, "length of the first axis (an array's; a scalar has none)"),
     "size": (lambda x: float(np.asarray(x).size), "number of elements"),
     "argmax": (lambda x: float(np.nanargmax(_arr(x).ravel())), "index of the largest value (flat)"),
     "argmin": (lambda x: float(np.nanargmin(_arr(x).ravel())), "index of the smallest value (flat)"),
