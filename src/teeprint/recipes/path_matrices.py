@@ -246,5 +246,6 @@ _MATRIX_EXPS: dict[str, Callable[[MatrixExpParams, np.random.Generator], Arrays]
 
 @recipe("path-matrix", MatrixExpParams)
 def path_matrix(p: MatrixExpParams, rng: np.random.Generator) -> Arrays:
-    """Pathologies drawn as matrices: the experiment named by ``experiment`` (see above)."""
+    """Pathologies drawn as matrices: the experiment named by ``experiment``, one of
+    :data:`_MATRIX_EXPS` (five are defined here, five in :mod:`.path_signal`)."""
     return _MATRIX_EXPS[p.experiment](p, rng)
