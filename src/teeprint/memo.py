@@ -42,8 +42,11 @@ class Once(Generic[P, R]):
         self._entries: OrderedDict[Hashable, _Entry] = OrderedDict()
         update_wrapper(self, fn)
 
+    def _key_of(self, *args: Any, **kwargs: Any) -> Hashable:
+        return self._key(*args, **kwargs) if self._key else (args, tuple(sorted(kwargs.items())))
+
     def __call__(self, *args: P.args, **kwargs: P.kwargs) -> R:
-        k = self._key(*args, **kwargs) if self._key else (args, tuple(sorted(kwargs.items())))
+        k = self._key_of(*args, **kwargs)
         with self._lock:
             entry = self._entries.get(k)
             if entry is None:
@@ -66,7 +69,7 @@ class Once(Generic[P, R]):
 
     def forget(self, *args: P.args, **kwargs: P.kwargs) -> None:
         """Forget the result for these arguments (a caller still computing it keeps it)."""
-        k = self._key(*args, **kwargs) if self._key else (args, tuple(sorted(kwargs.items())))
+        k = self._key_of(*args, **kwargs)
         with self._lock:
             self._entries.pop(k, None)
 

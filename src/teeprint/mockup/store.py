@@ -156,13 +156,10 @@ def load(view: View, seed_text: str) -> dict[str, np.ndarray] | None:
     """A stored lit view as read-only memory maps, or None when there is none (or it cannot
     be read, or its shapes do not fit the view)."""
     shape = (view.height_px, view.width_px)
-    out = load_arrays(view, seed_text, (*FIELDS, "index", "ground"))
+    out = load_arrays(view, seed_text, (*FIELDS, "index", "ground", "box"))
     if out is None:
         return None
-    try:
-        box = np.load(path_for(view, seed_text) / "box.npy", allow_pickle=False)
-    except (OSError, ValueError):
-        return None
+    box = out["box"]
     if box.shape != (4,):
         return None
     r0, r1, c0, c1 = (int(v) for v in box)
@@ -171,7 +168,7 @@ def load(view: View, seed_text: str) -> dict[str, np.ndarray] | None:
         return None
     if any(out[name].shape != (r1 - r0, c1 - c0) for name in (*FIELDS, "index")):
         return None
-    out["box"] = box
+    out["box"] = np.array(box)  # 4 numbers: read, not mapped
     return out
 
 
