@@ -127,8 +127,6 @@ def _reduce(fn: Callable[..., Any]) -> Callable[..., float]:
     return f
 
 
-#: The functions a check may call, with what each returns.
-
 def _len(x: Any) -> float:
     """The length of an array's first axis.  A scalar has none: a check that takes one's length
     names the wrong value (its count would pass ``len(x) == 1`` whatever x is)."""
@@ -137,6 +135,8 @@ def _len(x: Any) -> float:
         raise TypeError(msg)
     return float(np.asarray(x).shape[0])
 
+
+#: The functions a check may call, with what each returns.
 FUNCTIONS: dict[str, tuple[Callable[..., Any], str]] = {
     "abs": (lambda x: np.abs(_arr(x)), "absolute value, elementwise"),
     "sqrt": (lambda x: np.sqrt(_arr(x)), "square root, elementwise"),
