@@ -90,6 +90,25 @@ def test_fmt_is_compact_and_close(v):
     assert text != "-0" and not text.endswith(".")
 
 
+@given(values=st.lists(st.floats(-1e5, 1e5), min_size=2, max_size=40).filter(
+    lambda v: len(v) % 2 == 0))
+def test_a_whole_path_is_formatted_as_fmt_formats_each_number(values):
+    from teeprint.artwork import format_numbers
+
+    template = "M" + "L".join(["%.2f %.2f"] * (len(values) // 2)) + "Z"
+    expected = "M" + "L".join(f"{fmt(x)} {fmt(y)}" for x, y in zip(
+        values[::2], values[1::2], strict=True)) + "Z"
+    assert format_numbers(template, values) == expected
+
+
+def test_a_non_finite_coordinate_never_reaches_a_path():
+    from teeprint.artwork import format_numbers
+
+    for bad in (float("nan"), float("inf"), float("-inf")):
+        with pytest.raises(ValueError, match="non-finite"):
+            format_numbers("M%.2f %.2f", [1.0, bad])
+
+
 def test_quadratic_becomes_exact_cubic():
     p = PathBuilder().move(0, 0).quad(3, 6, 6, 0)
     assert p.d() == "M0 0C2 4 4 4 6 0"

@@ -166,3 +166,20 @@ def test_only_the_first_colourway_draws_the_range(catalog, dd_plate):
     assert one == ["double-descent--navy--front.jpg", "double-descent--navy--hanger.jpg",
                    "double-descent--navy--folded.jpg", "double-descent--navy--closeup.jpg",
                    "double-descent--navy--plate.jpg"], "no range of a single colour"
+
+
+def test_a_closeups_print_zone_is_kept_for_its_plate_only(catalog, dd_plate):
+    # The close-up window follows the plate's figure: its zone (56 MB at the default size) is
+    # shared by the plate's colourways, then let go with the plate's other caches.
+    from teeprint import memo
+
+    memo.forget_plates()
+    for cw in catalog.resolve_colorways(dd_plate.spec):
+        mockup.closeup(dd_plate, cw, mockup.garments_of(catalog, cw)[0], 256)
+    assert ink._plate_zone.cache_len() == 1
+    mockup.front(dd_plate, cw, mockup.garments_of(catalog, cw)[0], 256)
+    kept = ink._view_zone.cache_len()
+    assert kept >= 1
+    memo.forget_plates()
+    assert ink._plate_zone.cache_len() == 0
+    assert ink._view_zone.cache_len() == kept, "the views' own zones serve every plate"

@@ -280,3 +280,17 @@ def test_a_print_pngs_pixels_are_let_go_once_no_stage_will_read_them():
     pipeline._drop_pixels(results, read)
     assert results[(0, 0, 0)][0].pixels is None
     assert results[(1, 0, 0)][0].pixels is not None
+
+
+def test_preflight_runs_as_soon_as_its_print_png_is_made(catalog):
+    # Its PNG's 97 MB of pixels are held until it has run: on one thread it goes ahead of
+    # every costlier part still waiting (films, the separation PDF).
+    spec = catalog.specimen("double-descent")
+    cws = catalog.resolve_colorways(spec)
+    order: list[str] = []
+    pipeline.render(catalog, spec, cws, targets=SEPARATIONS, workers=1, progress=order.append)
+    for cw in cws:
+        mine = [m.split(": ", 1)[1] for m in order if m.startswith(f"double-descent/{cw.id}: ")]
+        png = mine.index("print PNG 15x18")
+        assert mine[png + 1] == "preflight"
+        assert any(label.startswith("film") for label in mine[png + 2:]), "films were still waiting"

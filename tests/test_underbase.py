@@ -158,6 +158,23 @@ def test_stroke_outline_matches_cairo(points, width, cap, closed, dash):
 _rect = st.tuples(st.floats(5, 110), st.floats(5, 110), st.floats(0.2, 30), st.floats(0.2, 30))
 
 
+def test_flattened_paths_follow_the_grammar():
+    """A pair after a move's first is a line; after a Z, drawing starts from the subpath's
+    start; a path with no move has no subpath."""
+    (poly, closed), = geo.flatten("M0 0 10 0L10 10Z")
+    assert closed and poly.tolist() == [[0, 0], [10, 0], [10, 10]]
+    # A line right after a Z starts from the start of the subpath it closed.
+    (first, c1), = geo.flatten("M0 0L10 0Z L0 10")
+    assert c1 and first.tolist() == [[0, 0], [10, 0], [0, 10]]
+    a, b = geo.flatten("M0 0L4 0ZM5 5C5 5 9 9 9 9")
+    assert a[1] and not b[1] and b[0][0].tolist() == [5, 5] and b[0][-1].tolist() == [9, 9]
+    assert geo.flatten("") == []
+    with pytest.raises(ValueError, match="malformed"):
+        geo.flatten("M0 0L1")
+    with pytest.raises(ValueError, match="start with a move"):
+        geo.flatten("L1 1M0 0")
+
+
 @given(rects=st.lists(_rect, min_size=1, max_size=4),
        lines=st.lists(st.tuples(_point, _point, st.floats(0.3, 4.0)), max_size=3),
        choke=st.floats(0.3, 2.0))

@@ -42,6 +42,29 @@ def fmt(value: float) -> str:
     return "0" if text == "-0" else text
 
 
+def format_numbers(template: str, values: Sequence[float]) -> str:
+    """Fill a path template's ``%.2f`` slots with ``values`` and write each number as
+    :func:`fmt` does (trailing zeros and a lone ``-0`` dropped): one C-level format and two
+    passes over the text instead of a call per number, for whole glyphs and regions."""
+    text = template % tuple(values)
+    if "n" in text:  # nan, inf: a drawing bug that would write an unreadable path
+        bad = next(v for v in values if not math.isfinite(v))
+        msg = f"non-finite coordinate {bad!r} in a path"
+        raise ValueError(msg)
+    return _NEGATIVE_ZERO.sub("0", _TRAILING_ZEROS.sub("", text))
+
+
+def format_points(template: str, points: np.ndarray) -> str:
+    """:func:`format_numbers` with the coordinates of ``points`` ((n, 2), in order)."""
+    return format_numbers(template, points.ravel().tolist())
+
+
+#: ``12.50`` -> ``12.5``, ``12.00`` -> ``12``: every number has two decimals, so a run of
+#: zeros that ends a number (before a separator, a command or the end) ends its fraction.
+_TRAILING_ZEROS = re.compile(r"\.?0+(?=[ MLCZ]|$)")
+#: ``-0`` (a rounded tiny negative) is written ``0``.
+_NEGATIVE_ZERO = re.compile(r"(?<![\d.])-0(?=[ MLCZ]|$)")
+
 #: One command of the path grammar and its numbers: every writer replays paths with it.
 PATH_TOKENS = re.compile(r"([MLCZ])([^MLCZ]*)")
 

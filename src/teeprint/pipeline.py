@@ -211,9 +211,10 @@ def render(catalog: Catalog, spec: Specimen, colorways: Sequence[Colorway], *,
     Key = tuple[int, int, int]  # (colourway, kind, part) indices: the order of the outputs
     results: dict[Key, list[Output]] = {}
     running: dict[Future[list[Output]], Key] = {}
-    # Parts wait in a heap and go to the threads one by one, costliest first, so a stage that
-    # becomes ready late (preflight, once its PNG exists) still goes ahead of small ones.
-    ready: list[tuple[float, int, Key, Part]] = []
+    # Parts wait in a heap and go to the threads one by one, costliest first.  A stage that
+    # reads another's pixels (preflight, once its PNG exists) goes ahead of every other part:
+    # the 97 MB it reads are let go as soon as it has run.
+    ready: list[tuple[int, float, int, Key, Part]] = []
     order = itertools.count()
 
     def run(part: Part, cw_id: str) -> list[Output]:
@@ -224,8 +225,9 @@ def render(catalog: Catalog, spec: Specimen, colorways: Sequence[Colorway], *,
         parts = _parts(plate, colorways[ci], wanted[ki], options)
         if not parts:
             results[(ci, ki, 0)] = []
+        rank = 0 if wanted[ki] in STAGE_NEEDS else 1
         for pi, part in enumerate(parts):
-            heapq.heappush(ready, (-part.cost, next(order), (ci, ki, pi), part))
+            heapq.heappush(ready, (rank, -part.cost, next(order), (ci, ki, pi), part))
 
     warm: list[Future[object]] = []
     with ThreadPoolExecutor(n_workers, thread_name_prefix="teeprint") as pool:
@@ -252,7 +254,7 @@ def render(catalog: Catalog, spec: Specimen, colorways: Sequence[Colorway], *,
                                      if c == ci and k < ki for o in outs)
                         queue(ci, ki, {**base, "outputs": made})
                 while ready and len(running) < n_workers:
-                    _, _, key, part = heapq.heappop(ready)
+                    *_, key, part = heapq.heappop(ready)
                     running[pool.submit(run, part, colorways[key[0]].id)] = key
                 if running:
                     done, _ = wait(list(running), return_when=FIRST_COMPLETED)
@@ -272,16 +274,16 @@ def render(catalog: Catalog, spec: Specimen, colorways: Sequence[Colorway], *,
 
 
 def _in_flight(running: dict[Any, tuple[int, int, int]],
-               ready: Iterable[tuple[float, int, tuple[int, int, int], Part]]
+               ready: Iterable[tuple[int, float, int, tuple[int, int, int], Part]]
                ) -> set[tuple[int, int]]:
     """(colourway, kind) pairs with a part running or queued."""
     return {(ci, ki) for ci, ki, _ in running.values()} | {
-        (ci, ki) for _, _, (ci, ki, _), _ in ready}
+        (ci, ki) for *_, (ci, ki, _), _ in ready}
 
 
 def _still_read(wanted: Sequence[str], waiting: Iterable[tuple[int, int]],
                 running: dict[Any, tuple[int, int, int]],
-                ready: Iterable[tuple[float, int, tuple[int, int, int], Part]]
+                ready: Iterable[tuple[int, float, int, tuple[int, int, int], Part]]
                 ) -> set[tuple[int, str]]:
     """(colourway, kind) pairs whose pixels a stage not yet finished will read."""
     unfinished = set(waiting) | _in_flight(running, ready)

@@ -18,7 +18,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
-from teeprint.artwork import PathBuilder, Shape, fill, fmt
+from teeprint.artwork import PathBuilder, Shape, fill, format_points
 from teeprint.errors import TeeprintError
 
 if TYPE_CHECKING:
@@ -156,6 +156,7 @@ class Typeface:
                 self.font.set_variations(usable)
         self._outlines: dict[int, list[tuple[str, tuple[float, ...]]]] = {}
         self._templates: dict[int, tuple[tuple[str, ...], Any]] = {}
+        self._layouts: dict[int, str] = {}
         self.name = source.path.stem
 
     def outline(self, gid: int) -> list[tuple[str, tuple[float, ...]]]:
@@ -202,6 +203,17 @@ class Typeface:
         result = (tuple(ops), np.asarray(pts, float).reshape(-1, 2))
         self._templates[gid] = result
         return result
+
+    def layout(self, gid: int) -> str:
+        """The glyph's path with a ``%.2f`` slot for each number of its :meth:`template`
+        (see :func:`format_points`), cached."""
+        cached = self._layouts.get(gid)
+        if cached is None:
+            slots = {"M": "M%.2f %.2f", "L": "L%.2f %.2f", "Z": "Z",
+                     "C": "C%.2f %.2f %.2f %.2f %.2f %.2f"}
+            cached = "".join(slots[op] for op in self.template(gid)[0])
+            self._layouts[gid] = cached
+        return cached
 
     def covers(self, char: str) -> bool:
         """True when the font has a glyph for the character."""
@@ -293,22 +305,10 @@ class Typesetter:
             if not ops:
                 continue
             xy = pts * (scale, -scale) + (ox, oy)
-            flat = [fmt(v) for v in xy.ravel().tolist()]
-            parts: list[str] = []
-            k = 0
-            for op in ops:
-                if op == "C":
-                    parts.append(f"C{flat[k]} {flat[k + 1]} {flat[k + 2]} {flat[k + 3]} "
-                                 f"{flat[k + 4]} {flat[k + 5]}")
-                    k += 6
-                elif op == "Z":
-                    parts.append("Z")
-                else:
-                    parts.append(f"{op}{flat[k]} {flat[k + 1]}")
-                    k += 2
             lo = xy.min(axis=0)
             hi = xy.max(axis=0)
-            path.raw("".join(parts), (float(lo[0]), float(lo[1]), float(hi[0]), float(hi[1])),
+            path.raw(format_points(tf.layout(gid), xy),
+                     (float(lo[0]), float(lo[1]), float(hi[0]), float(hi[1])),
                      (float(xy[-1, 0]), float(xy[-1, 1])))
         if path.empty:  # a blank string still occupies its place
             path.move(x0, y)

@@ -25,6 +25,8 @@ from teeprint.mockup.colour import is_dark
 from teeprint.mockup.relief import LIGHT, View
 
 if TYPE_CHECKING:
+    from collections.abc import Hashable
+
     from teeprint.artwork import Artwork
     from teeprint.catalog import Colorway
     from teeprint.mockup.compose import Scene
@@ -149,9 +151,18 @@ class Zone:
     frac: np.ndarray  # uint8 (2, h, w), how far past it (rows, columns), in 256ths
 
 
-@once(maxsize=8, key=lambda sc, box_in: (sc.view, sc.seed_text, box_in))
+def _zone_key(sc: Scene, box_in: tuple[float, float, float, float]) -> Hashable:
+    return (sc.view, sc.seed_text, box_in)
+
+
 def zone(sc: Scene, box_in: tuple[float, float, float, float]) -> Zone:
-    """The print zone of a scene (see :class:`Zone`); once per view."""
+    """The print zone of a scene (see :class:`Zone`): once per view, or, for a window the
+    plate placed in a stored view (the close-up), once per plate: kept across plates, every
+    plate's close-up zone (56 MB) would stay in the worker until the cache filled."""
+    return (_plate_zone if sc.offset != (0, 0) else _view_zone)(sc, box_in)
+
+
+def _zone(sc: Scene, box_in: tuple[float, float, float, float]) -> Zone:
     bx, by, bw, bh = box_in
     m = PRINT_MARGIN_IN
     br, bc = _print_box_at(sc, (bx - m, by - m, bx + bw + m, by + bh + m))
@@ -184,6 +195,16 @@ def zone(sc: Scene, box_in: tuple[float, float, float, float]) -> Zone:
                 store.read(sc.stored["log_shade"], *at), knit,
                 float(np.mean(knit, dtype=np.float64)) if knit.size else 1.0,
                 fibres.astype(np.float16), (x0, y0, size[0], size[1], ppi), source, frac)
+
+
+_view_zone = once(maxsize=8, key=_zone_key)(_zone)
+_plate_zone = once(maxsize=2, key=_zone_key, per_plate=True)(_zone)
+
+
+def clear_zones() -> None:
+    """Forget every remembered print zone."""
+    _view_zone.cache_clear()
+    _plate_zone.cache_clear()
 
 
 def _print_box_at(sc: Scene, bounds: tuple[float, float, float, float]

@@ -296,7 +296,7 @@ def clear_caches() -> None:
     compose.heather_index.cache_clear()
     card.card_base.cache_clear()
     card.card_scene.cache_clear()
-    ink.zone.cache_clear()
+    ink.clear_zones()
     compose.window_scene.cache_clear()
     compose._entry.cache_clear()
     closeup_strip.cache_clear()

@@ -64,6 +64,62 @@ __all__ = [
 MAX_SEGMENTS = 256
 
 
+_CODES = {"M": 0, "L": 1, "C": 2, "Z": 3}
+
+
+def _segments(d: str) -> tuple[np.ndarray, np.ndarray, list[int], list[bool], np.ndarray] | None:
+    """A path's segments as control points ``(n, 4, 2)`` (a line repeats its ends), their kinds
+    (0 line, 1 cubic), the first segment of each subpath, whether it is closed, and its start
+    point; None when the path has no subpath.
+
+    The numbers are read in one pass and the segments are put together with array indexing:
+    each segment starts at the point written before it, or, right after a ``Z``, at the start
+    of the subpath that ``Z`` closed.
+    """
+    tokens = PATH_TOKENS.findall(d)
+    code = np.array([_CODES[op] for op, _ in tokens], np.int64)
+    counts = np.array([len(args.split()) for _, args in tokens], np.int64)
+    per_op = np.array([2, 2, 6, 0])[code] if len(code) else np.zeros(0, np.int64)
+    if (counts % np.maximum(per_op, 1)).any() or ((counts == 0) != (code == 3)).any():
+        msg = f"malformed path data: {d[:60]!r}"
+        raise ValueError(msg)
+    if not (code == 0).any():
+        return None
+    if code[0] != 0:
+        msg = f"path data must start with a move: {d[:60]!r}"
+        raise ValueError(msg)
+    pts = np.fromstring(" ".join(args for _, args in tokens), np.float64, sep=" ").reshape(-1, 2)
+    n_pts = counts // 2
+    owner = np.repeat(np.arange(len(code)), n_pts)  # the token of each point
+    pos = np.arange(len(pts)) - (np.cumsum(n_pts) - n_pts)[owner]  # its place in the token
+    op = code[owner]
+    is_start = (op == 0) & (pos == 0)
+    anchors = np.flatnonzero(((op == 0) & (pos > 0)) | (op == 1) | ((op == 2) & (pos % 3 == 0)))
+    cubic = op[anchors] == 2
+    # Where each point's segment starts: the point before it, except for the first point of
+    # a token that follows a Z, which starts at the start of the closed subpath.
+    idx = np.arange(len(pts))
+    start_of = np.maximum.accumulate(np.where(is_start, idx, 0))
+    prev = idx - 1
+    after_z = np.flatnonzero((code[1:] != 0) & (code[:-1] == 3)) + 1
+    firsts = (np.cumsum(n_pts) - n_pts)[after_z]
+    prev[firsts] = start_of[firsts]
+    p0 = pts[prev[anchors]]
+    last = len(pts) - 1
+    c1 = np.where(cubic[:, None], pts[anchors], p0)
+    c2 = np.where(cubic[:, None], pts[np.minimum(anchors + 1, last)], pts[anchors])
+    p3 = np.where(cubic[:, None], pts[np.minimum(anchors + 2, last)], pts[anchors])
+    c = np.stack([p0, c1, c2, p3], axis=1)
+    begins = np.flatnonzero(is_start)
+    starts = np.searchsorted(anchors, begins).tolist()
+    # A Z closes the subpath of the last move before it.
+    z_tokens = np.flatnonzero(code == 3)
+    move_tokens = np.flatnonzero(code == 0)
+    closed = np.zeros(len(begins), bool)
+    closed[np.searchsorted(move_tokens, z_tokens, side="right") - 1] = True
+    return c, cubic.astype(np.int8), starts, closed.tolist(), pts[begins]
+
+
 def flatten(d: str, flatness_pt: float | None = None) -> list[tuple[np.ndarray, bool]]:
     """The subpaths of an ``M/L/C/Z`` path as polylines ``(points (n, 2) float, closed)``.
 
@@ -73,44 +129,10 @@ def flatten(d: str, flatness_pt: float | None = None) -> list[tuple[np.ndarray, 
     ``max|B''| / (8 n^2)`` and ``|B''| <= 6 M``.  All cubics of
     the path are evaluated in one numpy pass.
     """
-    starts: list[int] = []       # index of each subpath's first segment
-    closed: list[bool] = []
-    origin: list[tuple[float, float]] = []
-    seg_kind: list[int] = []     # 0 line, 1 cubic
-    ctrl: list[tuple[float, ...]] = []  # p0 p1 p2 p3 (a line repeats its ends)
-    cx = cy = 0.0
-    for op, args in PATH_TOKENS.findall(d):
-        if op == "Z":
-            if closed:
-                closed[-1] = True
-                cx, cy = origin[-1]
-            continue
-        v = [float(t) for t in args.split()]
-        if op == "M":
-            for j in range(0, len(v), 2):
-                if j == 0:
-                    starts.append(len(seg_kind))
-                    closed.append(False)
-                    origin.append((v[0], v[1]))
-                    cx, cy = v[0], v[1]
-                else:  # extra pairs after a move are lines
-                    seg_kind.append(0)
-                    ctrl.append((cx, cy, cx, cy, v[j], v[j + 1], v[j], v[j + 1]))
-                    cx, cy = v[j], v[j + 1]
-        elif op == "L":
-            for j in range(0, len(v), 2):
-                seg_kind.append(0)
-                ctrl.append((cx, cy, cx, cy, v[j], v[j + 1], v[j], v[j + 1]))
-                cx, cy = v[j], v[j + 1]
-        else:
-            for j in range(0, len(v), 6):
-                seg_kind.append(1)
-                ctrl.append((cx, cy, *v[j:j + 6]))
-                cx, cy = v[j + 4], v[j + 5]
-    if not starts:
+    parsed = _segments(d)
+    if parsed is None:
         return []
-    c = np.asarray(ctrl, float).reshape(-1, 4, 2)
-    kind = np.asarray(seg_kind, np.int8)
+    c, kind, starts, closed, origin = parsed
     n = np.ones(len(kind), np.int64)
     if len(kind) and kind.any():
         dd = np.maximum(np.hypot(*(c[:, 0] - 2 * c[:, 1] + c[:, 2]).T),

@@ -10,7 +10,6 @@ every function here returns one, and :func:`union` and :func:`difference` take a
 
 from __future__ import annotations
 
-import re
 from itertools import accumulate, chain
 
 import numpy as np
@@ -238,18 +237,8 @@ def region_path(a: Region) -> str:
     """The region as an ``M/L/Z`` path string (points, two decimals, no trailing zeros)."""
     if not a:
         return ""
-    # One C-level format of all coordinates (a few hundred thousand on a page of type), then
-    # the zeros that ``fmt`` would not write are stripped in one pass.
-    parts = []
-    for ring in a:
-        flat = (ring / SCALE).ravel().tolist()
-        parts.append("M" + "L".join(["%.2f %.2f"] * len(ring)) % tuple(flat) + "Z")
-    text = _TRAILING_ZEROS.sub("", "".join(parts))
-    return _NEGATIVE_ZERO.sub("0", text)
+    from teeprint.artwork import format_numbers
 
-
-#: ``12.50`` -> ``12.5``, ``12.00`` -> ``12``: every number has two decimals, so a run of
-#: zeros before a separator (with the point, if nothing else follows it) ends a fraction.
-_TRAILING_ZEROS = re.compile(r"\.?0+(?=[ LZ])")
-#: ``-0`` (a rounded tiny negative) is written ``0``.
-_NEGATIVE_ZERO = re.compile(r"(?<![\d.])-0(?=[ LZ])")
+    # One C-level format of all coordinates (a few hundred thousand on a page of type).
+    template = "".join("M" + "L".join(["%.2f %.2f"] * len(ring)) + "Z" for ring in a)
+    return format_numbers(template, (np.vstack(a) / SCALE).ravel().tolist())
