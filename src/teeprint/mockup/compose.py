@@ -143,7 +143,7 @@ def scene(view: View, seed_text: str) -> Scene:
     return _assemble(view, seed_text, _entry(view, seed_text), (0, 0))
 
 
-@once(maxsize=2, per_plate=True)
+@once(maxsize=2)
 def window_scene(parent: View, view: View, seed_text: str) -> Scene:
     """The scene of ``view``, a window of ``parent``'s pixels at the same scale (the close-up
     within the lit strip over the print area): the parent's fields, cropped, not rebuilt."""

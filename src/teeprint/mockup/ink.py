@@ -156,10 +156,11 @@ def _zone_key(sc: Scene, box_in: tuple[float, float, float, float]) -> Hashable:
 
 
 def zone(sc: Scene, box_in: tuple[float, float, float, float]) -> Zone:
-    """The print zone of a scene (see :class:`Zone`): once per view, or, for a window the
-    plate placed in a stored view (the close-up), once per plate: kept across plates, every
-    plate's close-up zone (56 MB) would stay in the worker until the cache filled."""
-    return (_plate_zone if sc.offset != (0, 0) else _view_zone)(sc, box_in)
+    """The print zone of a scene (see :class:`Zone`), once per view.  A window the plate
+    placed in a stored view (the close-up, where its figure lies) has a zone of its own; only
+    the latest one is kept (most plates share one window; remembering every other one a
+    worker met kept a 56 MB zone each)."""
+    return (_window_zone if sc.offset != (0, 0) else _view_zone)(sc, box_in)
 
 
 def _zone(sc: Scene, box_in: tuple[float, float, float, float]) -> Zone:
@@ -198,13 +199,13 @@ def _zone(sc: Scene, box_in: tuple[float, float, float, float]) -> Zone:
 
 
 _view_zone = once(maxsize=8, key=_zone_key)(_zone)
-_plate_zone = once(maxsize=2, key=_zone_key, per_plate=True)(_zone)
+_window_zone = once(maxsize=1, key=_zone_key)(_zone)
 
 
 def clear_zones() -> None:
     """Forget every remembered print zone."""
     _view_zone.cache_clear()
-    _plate_zone.cache_clear()
+    _window_zone.cache_clear()
 
 
 def _print_box_at(sc: Scene, bounds: tuple[float, float, float, float]
