@@ -288,6 +288,31 @@ def test_a_colourways_rasters_are_let_go_once_its_films_are_made(catalog, dd_pla
     memo.forget_plates()
 
 
+def test_film_marks_are_small_windows_holding_exactly_the_pages_pixels(catalog, dd_plate):
+    # The crop marks are one path spanning the page: drawn in windows around each corner (and
+    # each target and line of the job text), they take under a megabyte instead of a page, and
+    # the film gets exactly the pixels a page-sized raster of the marks gives.
+    from teeprint.separate import job
+    from teeprint.separate.films import marks_pixels
+    from teeprint.separate.layers import _density, rasterize_shapes
+
+    cw = catalog.colorway("black")
+    s = ScreenSettings.from_options({}, catalog.settings.print)
+    j = job(dd_plate, cw, {"catalog": catalog})
+    lay = layers_mod.layers(dd_plate.artwork, cw, s.film_dpi)
+    h, w = lay.plates[0].cover.shape
+    _, tint = _density(*rasterize_shapes(j.marks, w, h, lay.px_per_pt))
+    page = screen(tint, s.lpi, s.angle_deg, lay.dpi)
+    windows = marks_pixels(j.marks, lay, s)
+    assert len(windows) >= 4 + 4  # the corners' crop marks and the registration targets apart
+    assert sum(ink.nbytes for _, ink in windows) < (h * w) // 20
+    laid = np.zeros_like(page)
+    for (rows, cols), ink in windows:
+        assert not laid[rows, cols].any(), "the windows do not overlap"
+        laid[rows, cols] = ink
+    assert page.any() and np.array_equal(laid, page)
+
+
 def test_black_ink_gets_no_underbase_and_the_override_wins(catalog):
     cw = catalog.colorway("black")
     k_ink = cw.inks[1].model_copy(update={"cmyk": (0.1, 0.1, 0.2, 0.95)})

@@ -57,10 +57,13 @@ class Layers:
 
 def _a8(shapes: list[Shape], width_px: int, height_px: int, px_per_pt: float,
         offset_pt: tuple[float, float], alpha: Callable[[Shape], float],
-        base: np.ndarray | None = None, in_place: bool = False) -> np.ndarray:
+        base: np.ndarray | None = None, in_place: bool = False,
+        window_px: tuple[int, int] = (0, 0)) -> np.ndarray:
     """One 8-bit cairo mask of shapes painted in order with the SOURCE operator (over a copy
     of ``base``, when given, or over ``base`` itself with ``in_place`` when its rows are
-    cairo's)."""
+    cairo's).  ``window_px`` (column, row) is the pixel of the whole raster at the mask's
+    top-left corner: a whole number of device pixels, so a window holds exactly the pixels
+    the whole raster would."""
     import cairocffi as cairo
 
     stride = cairo.ImageSurface.format_stride_for_width(cairo.FORMAT_A8, width_px)
@@ -75,6 +78,7 @@ def _a8(shapes: list[Shape], width_px: int, height_px: int, px_per_pt: float,
                                                  stride)
     ctx = cairo.Context(surface)
     ctx.set_operator(cairo.OPERATOR_SOURCE)
+    ctx.translate(-window_px[0], -window_px[1])
     ctx.scale(px_per_pt, px_per_pt)
     ctx.translate(*offset_pt)
     for s in shapes:
@@ -86,7 +90,8 @@ def _a8(shapes: list[Shape], width_px: int, height_px: int, px_per_pt: float,
 
 
 def rasterize_shapes(shapes: Iterable[Shape], width_px: int, height_px: int, px_per_pt: float,
-                     offset_pt: tuple[float, float] = (0.0, 0.0)) -> tuple[np.ndarray, np.ndarray]:
+                     offset_pt: tuple[float, float] = (0.0, 0.0),
+                     window_px: tuple[int, int] = (0, 0)) -> tuple[np.ndarray, np.ndarray]:
     """Cover and tint masks (uint8, 0-255) of shapes of one ink, painted in order.
 
     Painting uses cairo's SOURCE operator, which replaces what lies under a shape (weighted by
@@ -94,13 +99,15 @@ def rasterize_shapes(shapes: Iterable[Shape], width_px: int, height_px: int, px_
     tint-0 shape knocks the ink out.  The cover is painted at full strength; when some shapes
     are tints a second mask is painted at each shape's tint, which is tint x cover (a
     premultiplied density).  Two 8-bit masks cost a third of one 32-bit ARGB surface.
+    ``window_px``: see :func:`_a8`.
     """
     shapes = list(shapes)
     cover = _a8(shapes, width_px, height_px, px_per_pt, offset_pt,
-                lambda s: 1.0 if s.tint > 0 else 0.0)
+                lambda s: 1.0 if s.tint > 0 else 0.0, window_px=window_px)
     if all(s.tint >= 1.0 or s.tint <= 0.0 for s in shapes):
         return cover, cover
-    return cover, _a8(shapes, width_px, height_px, px_per_pt, offset_pt, lambda s: s.tint)
+    return cover, _a8(shapes, width_px, height_px, px_per_pt, offset_pt, lambda s: s.tint,
+                      window_px=window_px)
 
 
 def _density(cover_u8: np.ndarray, tint_u8: np.ndarray, in_place: bool = False
