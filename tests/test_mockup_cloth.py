@@ -117,3 +117,33 @@ def test_a_damaged_cache_file_is_simulated_again(tmp_path, monkeypatch):
     again = cloth.run(PANEL, QUICK, cloth.laid)
     assert again.pos.tobytes() == made.pos.tobytes()
     assert np.load(path).tobytes() == made.pos.tobytes(), "the cache file was rewritten"
+
+
+def test_the_pattern_mesh_is_kept_on_disk_and_rebuilt_when_damaged(tmp_path, monkeypatch):
+    monkeypatch.setenv("TEEPRINT_CACHE_DIR", str(tmp_path))
+    made = cloth.stored_mesh(PANEL)
+    (path,) = (tmp_path / "cloth").glob("mesh-*.npz")
+    assert not list((tmp_path / "cloth").glob(".*.tmp")), "no temporary file left behind"
+    fields = [f.name for f in dataclasses.fields(pattern_mesh.Mesh)]
+    fresh = pattern_mesh.pattern_mesh(PANEL)
+    for name in fields:
+        assert np.array_equal(getattr(made, name), getattr(fresh, name))
+
+    def refuse(*_a, **_k):
+        raise AssertionError("triangulated again instead of reading the cache")
+
+    monkeypatch.setattr(cloth, "pattern_mesh", refuse)
+    again = cloth.stored_mesh(PANEL)
+    for name in fields:
+        assert getattr(again, name).dtype == getattr(fresh, name).dtype
+        assert np.array_equal(getattr(again, name), getattr(fresh, name))
+    # Another outline is another key.
+    with pytest.raises(AssertionError, match="triangulated again"):
+        cloth.stored_mesh(PANEL * 1.5)
+    monkeypatch.undo()
+    monkeypatch.setenv("TEEPRINT_CACHE_DIR", str(tmp_path))
+    path.write_bytes(b"not a mesh")
+    rebuilt = cloth.stored_mesh(PANEL)
+    assert np.array_equal(rebuilt.tris, fresh.tris)
+    with np.load(path) as stored:
+        assert np.array_equal(stored["tris"], fresh.tris), "the cache file was rewritten"

@@ -267,6 +267,51 @@ def test_process_settings_tune_the_allocator_once_unless_told_not_to():
     assert run.stdout.split() == ["False", "False", "3", "20000"]
 
 
+#: Loads cairocffi (its declarations as prepared, or parsed as usual), draws a plate's figure
+#: with both raster paths, and prints how cairocffi got its declarations, the names cairo's
+#: library offers, and the pixels' digest.
+_CAIRO_PROBE = """
+import hashlib, sys
+from teeprint.runtime import prepare_cairo
+prepared = prepare_cairo()
+import cairocffi
+from teeprint.artwork import Artwork, Shape
+from teeprint.catalog import Catalog
+from teeprint.raster import rasterize_artwork
+cat = Catalog.load(None, None, None)
+art = Artwork(200.0, 100.0, (
+    Shape("M10 10 C60 90 120 0 190 80", paint="stroke", width_pt=3.0),
+    Shape("M20 20 L80 20 L50 70 Z", role="accent")))
+rgba = rasterize_artwork(art, cat.colorway("ecru"), 400, 200, (0.0, 0.0, 200.0, 100.0))
+print(prepared, type(sys.modules["cairocffi.ffi"].ffi).__module__)
+print(hashlib.sha256(" ".join(sorted(dir(cairocffi.cairo))).encode()).hexdigest())
+print(hashlib.sha256(rgba.tobytes()).hexdigest(), int(rgba[..., 3].astype(bool).sum()))
+"""
+
+
+def test_cairos_declarations_are_prepared_once_and_draw_the_same_pixels(tmp_path):
+    env = {**os.environ, "TEEPRINT_CACHE_DIR": str(tmp_path)}
+    env.pop("TEEPRINT_PARSED_CAIRO", None)
+
+    def probe(**extra: str) -> list[str]:
+        run = subprocess.run([sys.executable, "-c", _CAIRO_PROBE], capture_output=True,
+                             text=True, env={**env, **extra}, check=True)
+        return run.stdout.split("\n")
+
+    first = probe()
+    (module,) = (tmp_path / "cffi").glob("cairo_*.py")
+    assert not list((tmp_path / "cffi").glob(".cairo-*")), "no temporary file left behind"
+    written = module.stat().st_mtime_ns
+    again = probe()
+    assert module.stat().st_mtime_ns == written, "the prepared declarations are reused"
+    parsed = probe(TEEPRINT_PARSED_CAIRO="0")
+    assert first[0] == again[0] == "True _cffi_backend"  # cffi's out-of-line module
+    assert parsed[0] == "False cffi.api"  # cairocffi parsed its declarations itself
+    assert first[1] == parsed[1], "the same functions and constants of cairo"
+    assert first[2] == again[2] == parsed[2], "the same pixels"
+    assert int(first[2].split()[1]) > 1000, "the probe drew something"
+
+
 def test_a_print_pngs_pixels_are_let_go_once_no_stage_will_read_them():
     from teeprint import pipeline
 

@@ -14,6 +14,9 @@
   underbase's polygon booleans); at Python's default thresholds the collector traverses them
   hundreds of times a plate (0.2-0.3 s of a plate's 6 CPU-s, mostly full collections).  A
   batch worker also freezes what its fork server imported (:func:`freeze_imports`).
+- cairo's C declarations are read ahead of time (:func:`prepare_cairo`): cairocffi parses
+  them with pycparser at every import, 0.2-0.3 s of every process, longer than a print PNG
+  takes to rasterise.
 """
 
 from __future__ import annotations
@@ -21,8 +24,10 @@ from __future__ import annotations
 import ctypes
 import ctypes.util
 import gc
+import hashlib
 import os
 import sys
+from pathlib import Path
 
 BLAS_THREAD_VARS = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
 
@@ -49,6 +54,17 @@ def limit_blas_threads() -> None:
         os.environ.setdefault(var, "1")
 
 
+def cache_dir() -> Path:
+    """Where teeprint keeps what it computes once for many processes (drapes, lit scenes,
+    cairo's declarations): ``$TEEPRINT_CACHE_DIR``, else the user cache
+    (``$XDG_CACHE_HOME/teeprint`` or ``~/.cache/teeprint``)."""
+    env = os.environ.get("TEEPRINT_CACHE_DIR")
+    if env:
+        return Path(env)
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "teeprint"
+
+
 def configure_process() -> bool:
     """Apply the settings above once per process; returns whether the allocator was tuned."""
     global _configured
@@ -57,6 +73,7 @@ def configure_process() -> bool:
         return False
     _configured = True
     gc.set_threshold(*GC_THRESHOLDS)
+    prepare_cairo()
     if not sys.platform.startswith("linux") or os.environ.get("TEEPRINT_MALLOC") == "default":
         return False
     try:
@@ -98,3 +115,80 @@ def exit_with(pid: int, every_s: float = 0.5) -> None:
                 pass
 
     threading.Thread(target=watch, name="teeprint-parent-watch", daemon=True).start()
+
+
+def prepare_cairo() -> bool:
+    """Have ``import cairocffi`` load cairo's declarations already parsed; returns whether it
+    will.
+
+    cairocffi declares cairo's API to cffi as C text (``constants._CAIRO_HEADERS``), which
+    cffi parses with pycparser at every import.  cffi's out-of-line ABI mode writes the parsed
+    declarations as a Python module instead; it is generated once under :func:`cache_dir`,
+    named after the cffi version and cairocffi's own declaring code (a new version of either
+    gets a new module), and put in place of ``cairocffi.ffi`` before cairocffi is imported.
+    The library, its functions and every call are cairocffi's own.  When cairocffi is
+    imported already, when it would also declare the xcb API (``xcffib`` installed), or when
+    anything here fails, cairocffi is imported as usual.
+    """
+    if "cairocffi" in sys.modules or os.environ.get("TEEPRINT_PARSED_CAIRO") == "0":
+        return False
+    import importlib.util
+
+    try:
+        found = importlib.util.find_spec("cairocffi")
+        if (found is None or not found.submodule_search_locations
+                or importlib.util.find_spec("xcffib") is not None):
+            return False
+        import cffi
+
+        package = Path(next(iter(found.submodule_search_locations)))
+        digest = hashlib.sha256(cffi.__version__.encode())
+        for name in ("ffi.py", "constants.py"):
+            digest.update((package / name).read_bytes())
+        key = digest.hexdigest()[:16]
+        path = cache_dir() / "cffi" / f"cairo_{key}.py"
+        if not path.exists():
+            _write_cairo_declarations(package / "constants.py", path)
+        spec = importlib.util.spec_from_file_location(f"_teeprint_cairo_{key}", path)
+        if spec is None or spec.loader is None:
+            return False
+        parsed = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(parsed)
+        ffi = parsed.ffi
+    except Exception:  # noqa: BLE001 -- any failure: cairocffi parses its declarations itself
+        return False
+    import types
+
+    shim = types.ModuleType("cairocffi.ffi", "cairo's declarations, parsed ahead of time "
+                            "(teeprint.runtime.prepare_cairo)")
+    shim.ffi = ffi  # type: ignore[attr-defined]
+    sys.modules["cairocffi.ffi"] = shim
+    return True
+
+
+def _write_cairo_declarations(constants_py: Path, path: Path) -> None:
+    """Parse cairocffi's declarations of cairo and write them as an out-of-line cffi module
+    (a temporary file renamed into place, so a process never reads half of one)."""
+    import importlib.util
+    import tempfile
+
+    import cffi
+
+    spec = importlib.util.spec_from_file_location("_teeprint_cairo_constants", constants_py)
+    if spec is None or spec.loader is None:
+        msg = f"cannot read {constants_py}"
+        raise ImportError(msg)
+    constants = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(constants)
+    builder = cffi.FFI()
+    builder.cdef(constants._CAIRO_HEADERS)
+    builder.set_source(path.stem, None, compiler_verbose=False)  # (it would print)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(".py", ".cairo-", path.parent)
+    os.close(fd)
+    try:
+        builder.emit_python_code(tmp)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise

@@ -1,7 +1,7 @@
 """Lit views kept on disk: a view's lit cloth and its ground depend on no plate, so a process
 maps them back instead of building them (seconds per view) when one was built before.
 
-An entry is a folder under the user cache (:func:`teeprint.mockup.cloth.cache_dir`) in
+An entry is a folder under the user cache (:func:`teeprint.runtime.cache_dir`) in
 ``scene/<code fingerprint>/``, keyed by the view, the garment seed and a fingerprint of the
 mockup package's source (any code change builds afresh; the other versions' folders are pruned
 a day after they were last added to).  It holds one ``.npy`` file per field: the cloth's fields
@@ -28,6 +28,7 @@ from teeprint.mockup import cloth
 from teeprint.mockup.colour import shade_index
 from teeprint.mockup.light import Surface
 from teeprint.mockup.relief import View
+from teeprint.runtime import cache_dir
 
 #: Bump when the stored layout changes (2: a folder of memory-mappable ``.npy`` files with
 #: the shading levels, instead of one ``.npz``).
@@ -54,7 +55,7 @@ def path_for(view: View, seed_text: str) -> Path:
     """Where a view's entry (a folder) lives: under a folder of its code fingerprint, so the
     entries of other versions can be told apart and pruned (:func:`prune`)."""
     key = hashlib.sha256(repr((astuple(view), seed_text, code_fingerprint())).encode())
-    return cloth.cache_dir() / "scene" / code_fingerprint() / f"{view.name}-{key.hexdigest()[:24]}"
+    return cache_dir() / "scene" / code_fingerprint() / f"{view.name}-{key.hexdigest()[:24]}"
 
 
 #: Entries of another code version are removed once nothing has been added to them for this
@@ -69,7 +70,7 @@ def prune(now: float | None = None) -> list[Path]:
     when it lets go).  Returns what was removed; errors are ignored (a cache is disposable)."""
     import time
 
-    root = cloth.cache_dir() / "scene"
+    root = cache_dir() / "scene"
     now = time.time() if now is None else now
     removed: list[Path] = []
     try:
