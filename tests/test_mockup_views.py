@@ -187,3 +187,37 @@ def test_only_the_latest_closeup_print_zone_is_kept(catalog, dd_plate):
     assert ink._window_zone.cache_len() == 1 and first not in ink._window_zone._entries
     mockup.front(dd_plate, cw, mockup.garments_of(catalog, cw)[0], 256)
     assert ink._view_zone.cache_len() >= 1
+
+
+def test_print_zones_and_heather_are_kept_in_the_scene_store(catalog, dd_plate, monkeypatch):
+    # A zone (and a heather's fleck levels) depends on the view and the print box only: a
+    # later process maps it from the store instead of working it out again, and gets the
+    # same mockup; a damaged entry is worked out and stored again.
+    from teeprint.mockup import store
+
+    cw = catalog.resolve_colorways(dd_plate.spec)[0]
+    heathered = next(g for g in mockup.garments_of(catalog, cw) if g.heather)
+    views.clear_caches()
+    made = mockup.front(dd_plate, cw, heathered, 256)
+    sc = views.scene_of(relief.front_view(256))
+    zone_at = store.path_for(sc.view, sc.seed_text, sc.offset, views.box_of(dd_plate.artwork),
+                             kind="zone")
+    assert (zone_at / "source.npy").exists()
+    assert store.path_for(sc.view, sc.seed_text, sc.offset, kind="heather").exists()
+    views.clear_caches()
+    real_zone = ink._zone
+
+    def refuse(*_a, **_k):
+        raise AssertionError("worked out again instead of read from the store")
+
+    monkeypatch.setattr(ink, "_zone", refuse)
+    monkeypatch.setattr(compose, "_heather_index", refuse)
+    again = mockup.front(dd_plate, cw, heathered, 256)
+    assert again.pixels.tobytes() == made.pixels.tobytes()
+    zn = ink.zone(sc, views.box_of(dd_plate.artwork))
+    assert isinstance(zn.source, np.memmap) and isinstance(zn.fibres, np.memmap)
+    views.clear_caches()
+    (zone_at / "meta.npy").write_bytes(b"damaged")
+    monkeypatch.setattr(ink, "_zone", real_zone)
+    assert mockup.front(dd_plate, cw, heathered, 256).pixels.tobytes() == made.pixels.tobytes()
+    assert np.load(zone_at / "meta.npy").shape == (10,), "stored again"

@@ -158,7 +158,19 @@ def window_scene(parent: View, view: View, seed_text: str) -> Scene:
 
 @once(maxsize=4, key=lambda sc: (sc.view, sc.seed_text))
 def heather_index(sc: Scene) -> np.ndarray:
-    """Heather level per pixel of the scene's garment box, as an offset into the LUT."""
+    """Heather level per pixel of the scene's garment box, as an offset into the LUT; kept
+    in the scene store next to the view (its fleck noise is 0.05 s a view in every
+    process)."""
+    path = store.path_for(sc.view, sc.seed_text, sc.offset, kind="heather")
+    got = store.load_at(path, ("index",))
+    if got is not None and got["index"].shape == sc.index.shape:
+        return got["index"]
+    index = _heather_index(sc)
+    store.save_at(path, {"index": index})
+    return index
+
+
+def _heather_index(sc: Scene) -> np.ndarray:
     view, seed_text = sc.view, sc.seed_text
     shape = sc.index.shape
     gen = fabric.rng(seed_text, f"heather-{view.name}")

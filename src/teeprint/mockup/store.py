@@ -51,11 +51,13 @@ def code_fingerprint() -> str:
     return h.hexdigest()[:16]
 
 
-def path_for(view: View, seed_text: str) -> Path:
+def path_for(view: View, seed_text: str, *more: object, kind: str = "") -> Path:
     """Where a view's entry (a folder) lives: under a folder of its code fingerprint, so the
-    entries of other versions can be told apart and pruned (:func:`prune`)."""
-    key = hashlib.sha256(repr((astuple(view), seed_text, code_fingerprint())).encode())
-    return cache_dir() / "scene" / code_fingerprint() / f"{view.name}-{key.hexdigest()[:24]}"
+    entries of other versions can be told apart and pruned (:func:`prune`).  ``kind`` and
+    ``more`` name another entry of the view (its print zone, :mod:`.ink`)."""
+    key = hashlib.sha256(repr((astuple(view), seed_text, *more, code_fingerprint())).encode())
+    name = f"{kind}-{view.name}" if kind else view.name
+    return cache_dir() / "scene" / code_fingerprint() / f"{name}-{key.hexdigest()[:24]}"
 
 
 #: Entries of another code version are removed once nothing has been added to them for this
@@ -115,11 +117,15 @@ def entry(surf: Surface, ground: np.ndarray) -> dict[str, np.ndarray]:
 
 
 def save(view: View, seed_text: str, arrays: dict[str, np.ndarray]) -> bool:
-    """Store a lit view: the files go into a temporary folder renamed into place, so a reader
+    """Store a lit view (see :func:`save_at`)."""
+    return save_at(path_for(view, seed_text), arrays)
+
+
+def save_at(path: Path, arrays: dict[str, np.ndarray]) -> bool:
+    """Store an entry: the files go into a temporary folder renamed into place, so a reader
     sees a whole entry or none.  An entry already there (damaged, or stored meanwhile by
     another process) is moved aside first, never written over: a process that maps its
     files keeps reading them.  False when the cache cannot be written."""
-    path = path_for(view, seed_text)
     me = f"{os.getpid()}.{threading.get_ident()}"
     tmp = path.with_name(f".{path.name}.{me}.tmp")
     old = path.with_name(f".{path.name}.{me}.old")
@@ -145,7 +151,11 @@ def load_arrays(view: View, seed_text: str, names: tuple[str, ...]
                 ) -> dict[str, np.ndarray] | None:
     """The named arrays of a stored entry as read-only memory maps, or None when one is
     missing or cannot be read (the caller checks their shapes)."""
-    path = path_for(view, seed_text)
+    return load_at(path_for(view, seed_text), names)
+
+
+def load_at(path: Path, names: tuple[str, ...]) -> dict[str, np.ndarray] | None:
+    """The named arrays of the entry at ``path`` (see :func:`load_arrays`)."""
     try:
         return {name: np.load(path / f"{name}.npy", mmap_mode="r", allow_pickle=False)
                 for name in names}
