@@ -10,6 +10,7 @@ from scipy.ndimage import gaussian_filter, map_coordinates
 
 from teeprint import mockup
 from teeprint.mockup import cloth, compose, ink, light, relief, sampling, store, views
+from teeprint.raster import ARGB_BYTES
 
 
 @pytest.fixture
@@ -119,10 +120,14 @@ def test_sparse_pull_matches_dense_bilinear_sampling():
     rows_f = gen.uniform(-2, h + 1, (64, 64)).astype(np.float32)
     cols_f = gen.uniform(-2, w + 1, (64, 64)).astype(np.float32)
     source, frac = sampling.sample_grid((w, h), rows_f, cols_f)
-    at, rgba = sampling.pull(src, source, frac)
+    # As cairo draws: premultiplied colour, in native-endian ARGB32 words.
+    pm = src.copy()
+    pm[..., :3] = np.rint(src[..., :3] * (src[..., 3:4] / 255.0)).astype(np.uint8)
+    words = np.zeros((h, w, 4), np.uint8)
+    words[..., ARGB_BYTES] = pm
+    at, rgba = sampling.pull(words.view(np.uint32)[..., 0], source, frac)
     # Dense reference: bilinear on premultiplied colour, edge pixels repeated.
-    prem = src.astype(np.float64) / 255.0
-    prem[..., :3] *= prem[..., 3:4]
+    prem = pm.astype(np.float64) / 255.0
     r, c = np.clip(rows_f, 0, h - 1), np.clip(cols_f, 0, w - 1)
     ref = np.stack([map_coordinates(prem[..., k], [r, c], order=1, mode="nearest")
                     for k in range(4)], axis=-1).reshape(-1, 4)

@@ -177,7 +177,7 @@ def _to_rgba(surface: Any, width_px: int, height_px: int) -> np.ndarray:
 
 
 #: Where R, G, B and A sit among the four bytes of cairo's native-endian ARGB32 word.
-_ARGB_BYTES = [2, 1, 0, 3] if sys.byteorder == "little" else [1, 2, 3, 0]
+ARGB_BYTES = [2, 1, 0, 3] if sys.byteorder == "little" else [1, 2, 3, 0]
 
 
 def _words_to_rgba(argb: np.ndarray) -> np.ndarray:
@@ -195,7 +195,7 @@ def _words_to_rgba(argb: np.ndarray) -> np.ndarray:
         inked = np.flatnonzero(flat != 0)  # a bool pass first: twice as quick on a sparse page
         if not inked.size:
             continue
-        px = np.ascontiguousarray(flat[inked].view(np.uint8).reshape(-1, 4)[:, _ARGB_BYTES])
+        px = np.ascontiguousarray(flat[inked].view(np.uint8).reshape(-1, 4)[:, ARGB_BYTES])
         alpha = px[:, 3]
         edge = np.flatnonzero((alpha - np.uint8(1)) < np.uint8(254))  # 0 < alpha < 255
         if edge.size:
@@ -217,8 +217,17 @@ def rasterize_artwork(artwork: Artwork, colorway: Colorway, width_px: int, heigh
     It paints exactly what :func:`teeprint.artwork.to_svg` writes (inks in print order, the
     same tints, strokes, caps, joins, dashes and miter limit) without an SVG round trip, which
     is several times faster than parsing the master and lets a view box crop any region at
-    any resolution.  ``view_box_pt`` (x, y, w, h) defaults to the artboard.
+    any resolution.  ``view_box_pt`` (x, y, w, h) defaults to the artboard.  Returns straight
+    RGBA bytes (h, w, 4).
     """
+    return _words_to_rgba(rasterize_words(artwork, colorway, width_px, height_px, view_box_pt))
+
+
+def rasterize_words(artwork: Artwork, colorway: Colorway, width_px: int, height_px: int,
+                    view_box_pt: tuple[float, float, float, float] | None = None) -> np.ndarray:
+    """:func:`rasterize_artwork`'s pixels as cairo draws them: premultiplied ARGB32 words
+    (h, w) uint32 in native byte order (:data:`ARGB_BYTES`), for a reader that works on
+    premultiplied colour anyway (the mockups' bilinear sampling)."""
     import cairocffi as cairo
 
     from teeprint.artwork import ink_layers
@@ -240,7 +249,7 @@ def rasterize_artwork(artwork: Artwork, colorway: Colorway, width_px: int, heigh
             paint_shape(ctx, shape)
     surface.flush()
     surface.finish()
-    return _words_to_rgba(words)
+    return words
 
 
 #: zlib-ng level for print files: level 2 of zlib-ng's deflate is both quicker and tighter on

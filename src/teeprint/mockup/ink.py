@@ -286,11 +286,11 @@ def print_layer(art: PrintArt, sc: Scene, box_in: tuple[float, float, float, flo
         return _empty(zn.rows, zn.cols)
     x0, y0, w_px, h_px, ppi = zn.raster
     bx, by, _, _ = box_in
-    from teeprint.raster import rasterize_artwork
+    from teeprint.raster import rasterize_words
 
     k = 72.0
-    src = rasterize_artwork(art.artwork, art.colorway, w_px, h_px,
-                            ((x0 - bx) * k, (y0 - by) * k, w_px / ppi * k, h_px / ppi * k))
+    src = rasterize_words(art.artwork, art.colorway, w_px, h_px,
+                          ((x0 - bx) * k, (y0 - by) * k, w_px / ppi * k, h_px / ppi * k))
     live, rgba = sampling.pull(src, zn.source, zn.frac)
     del src
     if live.size == 0:

@@ -23,14 +23,17 @@ def sample_grid(size: tuple[int, int], rows_f: np.ndarray, cols_f: np.ndarray
     return r0 * np.int32(w) + c0, frac
 
 
-def pull(src: np.ndarray, source: np.ndarray, frac: np.ndarray
+def pull(words: np.ndarray, source: np.ndarray, frac: np.ndarray
          ) -> tuple[np.ndarray, np.ndarray]:
-    """Sample straight-alpha RGBA ``src`` (uint8) bilinearly on premultiplied colour at the
-    positions :func:`sample_grid` gave (``source``, ``frac``).  Only positions whose four
-    source pixels hold some ink are sampled: returns their flat indices (ascending) and their
-    straight RGBA 0..1 (float32, (n, 4))."""
-    h, w = src.shape[:2]
-    words = np.ascontiguousarray(src).view(np.uint32).reshape(h, w)
+    """Sample premultiplied ARGB32 ``words`` ((h, w) uint32, as cairo draws them:
+    :func:`teeprint.raster.rasterize_words`) bilinearly at the positions :func:`sample_grid`
+    gave (``source``, ``frac``).  Only positions whose four source pixels hold some ink are
+    sampled: returns their flat indices (ascending) and their straight RGBA 0..1 (float32,
+    (n, 4))."""
+    from teeprint.raster import ARGB_BYTES
+
+    h, w = words.shape
+    words = np.ascontiguousarray(words)
     near = words != 0
     near[:-1] |= near[1:]  # a sample reads rows r0, r0 + 1 and columns c0, c0 + 1
     near[:, :-1] |= near[:, 1:].copy()
@@ -45,8 +48,7 @@ def pull(src: np.ndarray, source: np.ndarray, frac: np.ndarray
         fr = frac[0].ravel()[k].astype(np.float32) / 256.0
         fc = frac[1].ravel()[k].astype(np.float32) / 256.0
         corners = np.stack([flat[i], flat[i + dc], flat[i + dr], flat[i + dr + dc]])
-        px = corners.view(np.uint8).reshape(4, -1, 4).astype(np.float32)
-        px[..., :3] *= px[..., 3:4] / 255.0  # premultiplied, 0..255
+        px = corners.view(np.uint8).reshape(4, -1, 4)[..., ARGB_BYTES].astype(np.float32)
         weights = np.stack([(1 - fr) * (1 - fc), (1 - fr) * fc, fr * (1 - fc), fr * fc])
         part = np.einsum("kn,knc->nc", weights, px) / np.float32(255.0)
         a = part[:, 3:4]
