@@ -4,6 +4,8 @@ and the print's sparse sampling, blur and slopes against their dense references.
 
 from __future__ import annotations
 
+import os
+
 import numpy as np
 import pytest
 from scipy.ndimage import gaussian_filter, map_coordinates
@@ -234,3 +236,15 @@ def test_the_plate_cards_scene_is_stored_and_mapped_back_unchanged(fresh_cache, 
     for name in card.CARD_FIELDS:
         assert np.array_equal(fresh[name], getattr(again, name)), name
     card.card_scene.cache_clear()
+
+
+def test_only_the_windows_used_most_lately_keep_their_stored_zones(tmp_path):
+    entries = [tmp_path / f"zone-closeup-{k:024x}" for k in range(6)]
+    other = tmp_path / "zone-front-0123"
+    for k, path in enumerate([*entries, other]):
+        path.mkdir()
+        os.utime(path, (1000.0 + k, 1000.0 + k))
+    store.touch(entries[0])  # the oldest one was used again just now
+    store.keep_latest(entries[5], 4)
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(
+        p.name for p in (entries[0], entries[3], entries[4], entries[5], other))

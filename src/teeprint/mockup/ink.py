@@ -165,6 +165,10 @@ def zone(sc: Scene, box_in: tuple[float, float, float, float]) -> Zone:
 
 #: A stored zone's arrays, and its numbers (rows, columns, knit mean, raster) in ``meta``.
 ZONE_ARRAYS = ("alpha", "log_shade", "knit", "fibres", "source", "frac")
+#: Windows whose zones stay stored (56 MB each at the default size): the close-up windows
+#: used most lately.  Most plates share one window (57 of 80 sampled); the archive has a few
+#: dozen.
+STORED_WINDOWS = 4
 
 
 def _stored_zone(sc: Scene, box_in: tuple[float, float, float, float]) -> Zone:
@@ -172,12 +176,15 @@ def _stored_zone(sc: Scene, box_in: tuple[float, float, float, float]) -> Zone:
     (only on the view, the window and the print box), and working it out (the fibres'
     noise, the sampling grid) is 0.1-0.25 s a view in every process."""
     path = store.path_for(sc.view, sc.seed_text, sc.offset, box_in, kind="zone")
+    window = sc.offset != (0, 0)
     got = store.load_at(path, (*ZONE_ARRAYS, "meta"))
     if got is not None and got["meta"].shape == (10,):
         r0, r1, c0, c1, knit_mean, x0, y0, w, h, ppi = (float(v) for v in got["meta"])
         shape = (int(r1 - r0), int(c1 - c0))
         if all(got[name].shape == shape for name in ZONE_ARRAYS if name != "frac") and \
                 got["frac"].shape == (2, *shape):
+            if window:
+                store.touch(path)
             return Zone(slice(int(r0), int(r1)), slice(int(c0), int(c1)), got["alpha"],
                         got["log_shade"], got["knit"], knit_mean, got["fibres"],
                         (x0, y0, int(w), int(h), ppi), got["source"], got["frac"])
@@ -185,8 +192,9 @@ def _stored_zone(sc: Scene, box_in: tuple[float, float, float, float]) -> Zone:
     x0, y0, w, h, ppi = zn.raster
     meta = np.array([zn.rows.start, zn.rows.stop, zn.cols.start, zn.cols.stop, zn.knit_mean,
                      x0, y0, w, h, ppi], np.float64)
-    store.save_at(path, {**{name: np.ascontiguousarray(getattr(zn, name))
-                            for name in ZONE_ARRAYS}, "meta": meta})
+    if store.save_at(path, {**{name: np.ascontiguousarray(getattr(zn, name))
+                               for name in ZONE_ARRAYS}, "meta": meta}) and window:
+        store.keep_latest(path, STORED_WINDOWS)
     return zn
 
 
@@ -314,9 +322,12 @@ def print_layer(art: PrintArt, sc: Scene, box_in: tuple[float, float, float, flo
         a = np.clip(a + 0.25 * ragged * (fibres - 0.4), 0.0, 1.0)
         alpha.ravel()[at] = a
     film = a
-    knit = np.asarray(zn.knit).ravel()[at]
-    a = a * np.clip(1.0 - INK_GROOVE * (1.0 - knit / zn.knit_mean), 0.0, 1.0)
-    shade = np.exp((np.asarray(zn.log_shade).ravel()[at] - mean) / 2.4).astype(np.float32)
+    # The stored half-precision fields are widened once gathered: numpy has no fast path for
+    # float16 arithmetic (each operation converts every element both ways).
+    knit = np.asarray(zn.knit).ravel()[at].astype(np.float32)
+    a = a * np.clip(1.0 - INK_GROOVE * (1.0 - knit / np.float32(zn.knit_mean)), 0.0, 1.0)
+    log_shade = np.asarray(zn.log_shade).ravel()[at].astype(np.float32)
+    shade = np.exp((log_shade - np.float32(mean)) / np.float32(2.4))
     # The art's colour where the pull found ink; the bleed's fringe beyond it has none.
     pos = np.minimum(np.searchsorted(live, at), live.size - 1)
     rgb = np.where((live[pos] == at)[:, None], rgba[pos, :3], 0.0).astype(np.float32)
