@@ -4,8 +4,6 @@ and the print's sparse sampling, blur and slopes against their dense references.
 
 from __future__ import annotations
 
-import os
-
 import numpy as np
 import pytest
 from scipy.ndimage import gaussian_filter, map_coordinates
@@ -238,13 +236,27 @@ def test_the_plate_cards_scene_is_stored_and_mapped_back_unchanged(fresh_cache, 
     card.card_scene.cache_clear()
 
 
-def test_only_the_windows_used_most_lately_keep_their_stored_zones(tmp_path):
-    entries = [tmp_path / f"zone-closeup-{k:024x}" for k in range(6)]
-    other = tmp_path / "zone-front-0123"
-    for k, path in enumerate([*entries, other]):
-        path.mkdir()
-        os.utime(path, (1000.0 + k, 1000.0 + k))
-    store.touch(entries[0])  # the oldest one was used again just now
-    store.keep_latest(entries[5], 4)
-    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(
-        p.name for p in (entries[0], entries[3], entries[4], entries[5], other))
+def test_only_the_first_windows_met_get_a_stored_zone(catalog, dd_plate, monkeypatch):
+    # A close-up window beyond STORED_WINDOWS is worked out in the process and not written
+    # (56 MB that a later plate would only write again); a view's own zone is always stored.
+    art = dd_plate.artwork
+    sc = views.scene_of(views.closeup_view(art, 256))
+    assert sc.offset != (0, 0), "the close-up is a window of the lit strip"
+    path = store.path_for(sc.view, sc.seed_text, sc.offset, views.box_of(art), kind="zone")
+    written: list[object] = []
+    monkeypatch.setattr(store, "save_at", lambda p, a: written.append(p) or True)
+    monkeypatch.setattr(store, "load_at", lambda p, names: None)  # nothing stored yet
+    monkeypatch.setattr(store, "entries_like", lambda p: [p] * ink.STORED_WINDOWS)
+    ink._stored_zone(sc, views.box_of(art))
+    assert written == [], "a window beyond the first ones is not stored"
+    monkeypatch.setattr(store, "entries_like", lambda p: [])
+    ink._stored_zone(sc, views.box_of(art))
+    assert written == [path]
+
+
+def test_entries_of_one_kind_and_view_are_found_by_name(tmp_path):
+    for name in ("zone-closeup-aa", "zone-closeup-bb", "zone-front-cc", "closeup-dd"):
+        (tmp_path / name).mkdir()
+    (tmp_path / "zone-closeup-ee.tmp").write_bytes(b"")  # a file, not an entry
+    found = store.entries_like(tmp_path / "zone-closeup-ff")
+    assert sorted(p.name for p in found) == ["zone-closeup-aa", "zone-closeup-bb"]

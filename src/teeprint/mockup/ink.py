@@ -165,9 +165,10 @@ def zone(sc: Scene, box_in: tuple[float, float, float, float]) -> Zone:
 
 #: A stored zone's arrays, and its numbers (rows, columns, knit mean, raster) in ``meta``.
 ZONE_ARRAYS = ("alpha", "log_shade", "knit", "fibres", "source", "frac")
-#: Windows whose zones stay stored (56 MB each at the default size): the close-up windows
-#: used most lately.  Most plates share one window (57 of 80 sampled); the archive has a few
-#: dozen.
+#: Close-up windows whose zones are stored (56 MB each at the default size): the first ones a
+#: version of the code meets; any other window's zone is worked out in the process, as a
+#: stored one would be written again and again.  Most plates share one window (57 of 80
+#: sampled); the archive has a few dozen.
 STORED_WINDOWS = 4
 
 
@@ -183,8 +184,6 @@ def _stored_zone(sc: Scene, box_in: tuple[float, float, float, float]) -> Zone:
         shape = (int(r1 - r0), int(c1 - c0))
         if all(got[name].shape == shape for name in ZONE_ARRAYS if name != "frac") and \
                 got["frac"].shape == (2, *shape):
-            if window:
-                store.touch(path)
             return Zone(slice(int(r0), int(r1)), slice(int(c0), int(c1)), got["alpha"],
                         got["log_shade"], got["knit"], knit_mean, got["fibres"],
                         (x0, y0, int(w), int(h), ppi), got["source"], got["frac"])
@@ -192,9 +191,9 @@ def _stored_zone(sc: Scene, box_in: tuple[float, float, float, float]) -> Zone:
     x0, y0, w, h, ppi = zn.raster
     meta = np.array([zn.rows.start, zn.rows.stop, zn.cols.start, zn.cols.stop, zn.knit_mean,
                      x0, y0, w, h, ppi], np.float64)
-    if store.save_at(path, {**{name: np.ascontiguousarray(getattr(zn, name))
-                               for name in ZONE_ARRAYS}, "meta": meta}) and window:
-        store.keep_latest(path, STORED_WINDOWS)
+    if not window or len(store.entries_like(path)) < STORED_WINDOWS:
+        store.save_at(path, {**{name: np.ascontiguousarray(getattr(zn, name))
+                                for name in ZONE_ARRAYS}, "meta": meta})
     return zn
 
 

@@ -147,25 +147,15 @@ def save_at(path: Path, arrays: dict[str, np.ndarray]) -> bool:
     return True
 
 
-def keep_latest(path: Path, count: int) -> None:
-    """Of the entries named like ``path`` (its name up to the key), keep the ``count`` used
-    most lately (see :func:`touch`) and remove the others; errors are ignored."""
+def entries_like(path: Path) -> list[Path]:
+    """The stored entries named like ``path`` (the same kind of entry of the same view, any
+    key), ``path`` itself included when it exists."""
     prefix = path.name.rsplit("-", 1)[0] + "-"
     try:
-        found = [(child.stat().st_mtime, child) for child in path.parent.iterdir()
-                 if child.name.startswith(prefix) and child.is_dir()]
+        return [child for child in path.parent.iterdir()
+                if child.name.startswith(prefix) and child.is_dir()]
     except OSError:
-        return
-    for _, child in sorted(found, reverse=True)[count:]:
-        shutil.rmtree(child, ignore_errors=True)
-
-
-def touch(path: Path) -> None:
-    """Mark an entry as used now (what :func:`keep_latest` keeps)."""
-    try:
-        os.utime(path)
-    except OSError:
-        pass
+        return []
 
 
 def load_arrays(view: View, seed_text: str, names: tuple[str, ...]
