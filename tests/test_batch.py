@@ -262,30 +262,3 @@ def test_local_workers_share_the_cores_out_unless_the_user_chose(monkeypatch):
     batch._init_worker(None, None, threads=1)
     assert pipeline.default_workers() == 3
 
-
-def test_workers_are_replaced_every_so_many_plates(tmp_path, catalog, monkeypatch):
-    # A pool per PLATES_PER_WORKER plates a worker: every plate is rendered once, in order of
-    # the shares, and fresh workers take each share.
-    from teeprint import batch
-    from teeprint.batch import Job
-
-    slugs = ["relu", "grokking", "double-descent", "dying-relu", "rule-of-three"]
-    work = []
-    for slug in slugs:
-        design = catalog.designs_dir / f"{slug}.toml"
-        work.append((Job(slug, str(design), design.read_bytes(), "k" * 64, ("figure-data",),
-                         "15x18"), [catalog.colorway("ecru")]))
-    pools: list[list[str]] = []
-    real = batch._pool_run
-
-    def spy(cat, share, *rest):
-        pools.append([job.slug for job, _ in share])
-        yield from real(cat, share, *rest)
-
-    monkeypatch.setattr(batch, "PLATES_PER_WORKER", 1)
-    monkeypatch.setattr(batch, "_pool_run", spy)
-    got = list(batch._local(catalog, work, 2, tmp_path))
-    assert pools == [slugs[:2], slugs[2:4], slugs[4:]]
-    assert sorted(o.slug for o in got) == sorted(slugs)
-    assert all(o.reason == "" and o.committed for o in got)
-    assert all((tmp_path / slug).is_dir() for slug in slugs)

@@ -538,6 +538,9 @@ def _local(catalog: Catalog, work: list[tuple[Job, list[Colorway]]], jobs: int,
     Each worker announces the specimen it starts on a queue; ``on_begin(slug)`` hears it.
     """
     import multiprocessing
+    import queue as queue_mod
+    from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+    from concurrent.futures.process import BrokenProcessPool
 
     if jobs <= 1 or len(work) == 1:
         for job, cws in work:
@@ -557,31 +560,7 @@ def _local(catalog: Catalog, work: list[tuple[Job, list[Colorway]]], jobs: int,
     from teeprint.pipeline import default_workers
 
     threads = max(1, default_workers() // n_workers)
-    # Workers are replaced by fresh forks of the server every PLATES_PER_WORKER plates: a pool
-    # per share of the work (the executor's own max_tasks_per_child can deadlock on 3.11).
-    share = PLATES_PER_WORKER * n_workers
-    for first in range(0, len(work), share):
-        yield from _pool_run(cat, work[first:first + share], n_workers, ctx, started, threads,
-                             out, on_begin)
-
-
-#: Plates a batch worker renders before a fresh fork of the warm server takes its place.
-#: glibc keeps the heap a worker has grown to for reuse (``runtime``), and over the whole
-#: archive fragmentation raised a worker from about 0.95 GB to 1.6 GB; starting again costs
-#: about a second every hundred plates.
-PLATES_PER_WORKER = 100
-
-
-def _pool_run(cat: Catalog, work: list[tuple[Job, list[Colorway]]], n_workers: int, ctx: Any,
-              started: Any, threads: int, out: Path,
-              on_begin: Callable[[str], None] | None) -> Iterator[JobOutput]:
-    """One pool of ``n_workers`` processes over ``work`` (see :func:`_local`)."""
-    import queue as queue_mod
-    from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
-    from concurrent.futures.process import BrokenProcessPool
-
-    with ProcessPoolExecutor(max_workers=min(n_workers, len(work)), mp_context=ctx,
-                             initializer=_init_worker,
+    with ProcessPoolExecutor(max_workers=n_workers, mp_context=ctx, initializer=_init_worker,
                              initargs=(started, os.getpid(), threads)) as pool:
         pending: dict[Future[JobOutput], Job] = {
             pool.submit(render_job, cat, cws, job, out): job for job, cws in work}
