@@ -27,7 +27,9 @@ import gc
 import hashlib
 import os
 import sys
+from collections.abc import Callable
 from pathlib import Path
+from typing import BinaryIO
 
 BLAS_THREAD_VARS = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
 
@@ -63,6 +65,21 @@ def cache_dir() -> Path:
         return Path(env)
     base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
     return Path(base) / "teeprint"
+
+
+def keep_file(path: Path, write: Callable[[BinaryIO], object]) -> bool:
+    """Write a cache file whole or not at all (a temporary file renamed into place); False
+    when the cache cannot be written, which only costs the next process the work again."""
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with open(tmp, "wb") as fh:
+            write(fh)
+        os.replace(tmp, path)
+    except OSError:
+        tmp.unlink(missing_ok=True)
+        return False
+    return True
 
 
 def configure_process() -> bool:
@@ -168,9 +185,9 @@ def prepare_cairo() -> bool:
 
 def _write_cairo_declarations(constants_py: Path, path: Path) -> None:
     """Parse cairocffi's declarations of cairo and write them as an out-of-line cffi module
-    (a temporary file renamed into place, so a process never reads half of one)."""
+    (:func:`keep_file`, so a process never reads half of one)."""
     import importlib.util
-    import tempfile
+    import io
 
     import cffi
 
@@ -183,12 +200,8 @@ def _write_cairo_declarations(constants_py: Path, path: Path) -> None:
     builder = cffi.FFI()
     builder.cdef(constants._CAIRO_HEADERS)
     builder.set_source(path.stem, None, compiler_verbose=False)  # (it would print)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(".py", ".cairo-", path.parent)
-    os.close(fd)
-    try:
-        builder.emit_python_code(tmp)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    text = io.StringIO()
+    builder.emit_python_code(text)
+    if not keep_file(path, lambda fh: fh.write(text.getvalue().encode())):
+        msg = f"cannot write {path}"
+        raise OSError(msg)

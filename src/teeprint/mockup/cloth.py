@@ -13,8 +13,8 @@ width), so the cloth must buckle to recover its edge lengths; gravity and the ta
 buckles into soft folds and a few sharp creases.
 
 A drape depends only on its scenario's parameters and the code version, never on the plate, so
-it is computed once, stored under the user cache (:func:`teeprint.runtime.cache_dir`) and kept in memory across
-the plates of a batch.
+it is computed once, stored under the user cache (:func:`teeprint.runtime.cache_dir`) and kept
+in memory across the plates of a batch.
 """
 
 from __future__ import annotations
@@ -22,11 +22,9 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
-import os
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import BinaryIO
 
 import numpy as np
 
@@ -34,7 +32,7 @@ from teeprint.memo import once
 from teeprint.mockup import fabric
 from teeprint.mockup import mesh as mesh_module
 from teeprint.mockup.mesh import MESH_SPACING_IN, Mesh, pattern_mesh
-from teeprint.runtime import cache_dir
+from teeprint.runtime import cache_dir, keep_file
 
 #: Bump when the mesh or the solver changes: cached drapes of older versions are not reused.
 CLOTH_VERSION = 3
@@ -211,19 +209,6 @@ def _start_flat(mesh: Mesh, sc: Scenario, centre: tuple[float, float]) -> np.nda
     return np.column_stack([sx, sy, z])
 
 
-def _keep(path: Path, write: Callable[[BinaryIO], object]) -> None:
-    """Write a cache file whole or not at all (a temporary file renamed into place); a
-    read-only cache only costs the next process the work again."""
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-        with open(tmp, "wb") as fh:
-            write(fh)
-        os.replace(tmp, path)
-    except OSError:
-        pass
-
-
 def stored_mesh(poly: np.ndarray) -> Mesh:
     """:func:`pattern_mesh` of an outline, kept under the user cache: triangulating it (with
     scipy.spatial's import) is 0.4 s of every process that lays a tee, and the close-up's
@@ -243,7 +228,7 @@ def stored_mesh(poly: np.ndarray) -> Mesh:
     except (OSError, ValueError, KeyError):
         pass
     mesh = pattern_mesh(poly)
-    _keep(path, lambda fh: np.savez(fh, **{name: getattr(mesh, name) for name in names}))
+    keep_file(path, lambda fh: np.savez(fh, **{name: getattr(mesh, name) for name in names}))
     return mesh
 
 
@@ -260,7 +245,7 @@ def run(poly: np.ndarray, sc: Scenario,
     except (OSError, ValueError):
         pass
     pos = simulate(mesh, x0, sc, pinned)
-    _keep(path, lambda fh: np.save(fh, pos, allow_pickle=False))
+    keep_file(path, lambda fh: np.save(fh, pos, allow_pickle=False))
     return Drape(mesh, pos, sc)
 
 

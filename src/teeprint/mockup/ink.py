@@ -188,10 +188,9 @@ def _stored_zone(sc: Scene, box_in: tuple[float, float, float, float]) -> Zone:
                         got["log_shade"], got["knit"], knit_mean, got["fibres"],
                         (x0, y0, int(w), int(h), ppi), got["source"], got["frac"])
     zn = _zone(sc, box_in)
-    x0, y0, w, h, ppi = zn.raster
-    meta = np.array([zn.rows.start, zn.rows.stop, zn.cols.start, zn.cols.stop, zn.knit_mean,
-                     x0, y0, w, h, ppi], np.float64)
     if not window or len(store.entries_like(path)) < STORED_WINDOWS:
+        meta = np.array([zn.rows.start, zn.rows.stop, zn.cols.start, zn.cols.stop,
+                         zn.knit_mean, *zn.raster], np.float64)
         store.save_at(path, {**{name: np.ascontiguousarray(getattr(zn, name))
                                 for name in ZONE_ARRAYS}, "meta": meta})
     return zn
